@@ -1,0 +1,70 @@
+// aiot help [exit-codes|environment|COMMAND...]
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "aiot/config/settings.hpp"
+#include "aiot/context.hpp"
+#include "aiot/core/error.hpp"
+#include "cli/common.hpp"
+#include "groups.hpp"
+
+namespace aiot::cli {
+
+namespace {
+
+void print_exit_codes(Context& ctx) {
+  auto& out = ctx.io.out();
+  out << "Exit codes (the same for every command):\n";
+  for (const auto& e : exit_code_table()) out << fmt::format("  {:>3}  {:<12} {}\n", to_int(e.code), e.name, e.meaning);
+}
+
+void print_environment(Context& ctx) {
+  auto& out = ctx.io.out();
+  out << "Environment:\n";
+  for (const auto& k : config::key_table())
+    out << fmt::format("  {:<22} {} (setting '{}')\n", k.env, k.description, k.key);
+  out << fmt::format("  {:<22} {}\n", "AIOT_PROFILE", "configuration profile to use");
+  out << fmt::format("  {:<22} {}\n", "AIOT_NOW", "pin the clock to this RFC 3339 time (scripted demos)");
+  out << fmt::format("  {:<22} {}\n", "AIOT_FORCE_TTY", "behave as if stdout and stderr were terminals");
+  out << fmt::format("  {:<22} {}\n", "NO_COLOR", "never colour output when set and not empty");
+  out << fmt::format("  {:<22} {}\n", "CLICOLOR_FORCE", "colour output even when not a terminal");
+  out << fmt::format("  {:<22} {}\n", "XDG_CONFIG_HOME", "user config lives in $XDG_CONFIG_HOME/aiot/config.yaml");
+  out << fmt::format("  {:<22} {}\n", "XDG_DATA_HOME", "the local hub lives in $XDG_DATA_HOME/aiot/hub.db");
+}
+
+}  // namespace
+
+void add_help_group(CLI::App& root, Dispatch& d) {
+  auto topics = std::make_shared<std::vector<std::string>>();
+  auto* c = root.add_subcommand("help", "Help on a command or topic: exit-codes, environment");
+  c->add_option("topic", *topics, "exit-codes, environment, or a command path such as 'device list'");
+  CLI::App* root_ptr = &root;
+  d.on(c, [topics, root_ptr](Context& ctx) -> int {
+    if (topics->empty()) {
+      ctx.io.out() << root_ptr->help();
+      return 0;
+    }
+    if (topics->size() == 1 && (*topics)[0] == "exit-codes") {
+      print_exit_codes(ctx);
+      return 0;
+    }
+    if (topics->size() == 1 && (*topics)[0] == "environment") {
+      print_environment(ctx);
+      return 0;
+    }
+    CLI::App* at = root_ptr;
+    for (const auto& word : *topics) {
+      CLI::App* next = nullptr;
+      for (auto* sub : at->get_subcommands({}))
+        if (sub->get_name() == word) next = sub;
+      if (!next)
+        throw Error::usage(fmt::format("no help topic or command '{}'", word),
+                           "Topics: exit-codes, environment; or a command such as 'aiot help device list'.");
+      at = next;
+    }
+    ctx.io.out() << at->help();
+    return 0;
+  });
+}
+
+}  // namespace aiot::cli

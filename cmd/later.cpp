@@ -1,0 +1,16 @@
+// Groups whose verbs arrive with later work; each says so and exits 1 rather than pretending.
+#include "cli/common.hpp"
+#include "groups.hpp"
+
+namespace aiot::cli {
+
+void add_later_groups(CLI::App& root, Dispatch& d) {
+  add_later_group(root, d, "rollout", "Canary rollouts of models and firmware with health gates", "canary rollouts");
+  add_later_group(root, d, "lineage", "Audit the lineage and health of device telemetry", "the lineage audit");
+  add_later_group(root, d, "report", "Governance reports", "governance reports");
+  add_later_group(root, d, "hub", "Serve the local hub over the Azure or AWS REST dialects", "the hub emulators");
+  add_later_group(root, d, "sim", "Fleet and telemetry simulator", "the fleet simulator");
+  add_later_group(root, d, "completion", "Shell completion scripts", "shell completions");
+}
+
+}  // namespace aiot::cli

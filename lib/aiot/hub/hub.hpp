@@ -1,0 +1,120 @@
+#pragma once
+// The provider-neutral hub model and interfaces (design.md §2). Commands, rollouts, audits and
+// reports talk to these; the local engine, Azure IoT Hub and AWS IoT Core implement them.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aiot/core/error.hpp"
+#include "aiot/core/time.hpp"
+
+namespace aiot::hub {
+
+using json = nlohmann::json;
+
+enum class AuthType { sas, self_signed, certificate_authority, none };
+
+// "sas", "x509-self-signed", "x509-ca", "none": the names the CLI and files use.
+std::string_view to_string(AuthType t);
+// Accepts the CLI names and the IoT Hub wire names (selfSigned, certificateAuthority).
+std::optional<AuthType> parse_auth_type(std::string_view s);
+
+struct Thumbprints {
+  std::string sha1;    // 40 upper-case hex digits, no colons (IoT Hub's format)
+  std::string sha256;  // 64 upper-case hex digits
+  bool empty() const { return sha1.empty() && sha256.empty(); }
+  bool operator==(const Thumbprints&) const = default;
+};
+
+struct Auth {
+  AuthType type = AuthType::sas;
+  std::string primary_key;  // base64 of 32 random bytes; a secret
+  std::string secondary_key;
+  Thumbprints primary;  // x509-self-signed only
+  Thumbprints secondary;
+  bool operator==(const Auth&) const = default;
+};
+
+struct Device {
+  std::string id;
+  bool enabled = true;
+  Auth auth;
+  json tags = json::object();
+  json desired = json::object();   // properties.desired without $metadata
+  json reported = json::object();  // properties.reported
+  std::int64_t desired_version = 0;
+  std::int64_t reported_version = 0;
+  std::int64_t version = 0;  // twin version: bumps on every twin change
+  std::string etag;          // identity etag
+  std::string twin_etag;
+  std::string generation_id;
+  TimePoint created{};
+  TimePoint updated{};
+};
+
+// IoT Hub id rules: case-sensitive, <= 128 chars, ASCII alphanumerics and - : . + % _ # * ? ! ( ) , = @ ; $ '
+// Returns an explanation when invalid, nullopt when valid.
+std::optional<std::string> invalid_device_id(std::string_view id);
+
+// The twin shape of IoT Hub (deviceId, status, authenticationType, x509Thumbprint, tags, properties
+// {desired, reported} with $version, version, etag). Queries are evaluated over it; `-o json` shows it.
+// Secrets are included only when with_secrets is true.
+json to_twin_json(const Device& d, bool with_secrets = false);
+
+// Same registered content: what an idempotent import compares. Keys and thumbprints in `wanted`
+// that are empty mean "anything" (the hub generated them).
+bool same_content(const Device& existing, const Device& wanted);
+
+struct ListOptions {
+  std::string where;  // query condition (hub/query.hpp); empty = all
+  std::size_t limit = 0;  // 0 = no limit
+};
+
+struct DeviceUpdate {
+  std::string id;
+  std::string if_match;                    // etag; empty = unconditional
+  std::optional<bool> enabled;
+  json tags_patch = json::object();        // merge patch: null removes a key
+  json desired_patch = json::object();     // merge patch on properties.desired
+};
+
+enum class ImportMode { create, upsert };
+enum class RowOutcome { created, updated, unchanged, failed };
+std::string_view to_string(RowOutcome o);
+
+struct ImportResult {
+  RowOutcome outcome = RowOutcome::failed;
+  std::optional<Error> error;  // set when failed
+};
+
+class Registry {
+ public:
+  virtual ~Registry() = default;
+  // Reason::conflict when the id exists (whatever its content).
+  virtual Device create(const Device& d) = 0;
+  // One result per input, in order. create: same content = unchanged, other content = conflict
+  // (failed); upsert: other content = updated. A failed row never stops the others.
+  virtual std::vector<ImportResult> import(std::span<const Device> devices, ImportMode mode) = 0;
+  // Reason::not_found when absent.
+  virtual Device get(std::string_view id) = 0;
+  virtual std::vector<Device> list(const ListOptions& options) = 0;
+  // Reason::precondition_failed on an etag mismatch, not_found when absent.
+  virtual Device update(const DeviceUpdate& update) = 0;
+  virtual void remove(std::string_view id, std::string_view if_match = {}) = 0;
+};
+
+class Hub {
+ public:
+  virtual ~Hub() = default;
+  virtual Registry& registry() = 0;
+  // "local:/path/hub.db", "azure:myhub.azure-devices.net": for messages and --debug.
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace aiot::hub
