@@ -69,8 +69,9 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  auto days = sys_days(year_month_day(year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))));
-  if (!year_month_day(days).ok()) return std::nullopt;
+  year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  auto days = sys_days(ymd);
   TimePoint t = days + hours(h) + minutes(mi) + seconds(se) + milliseconds(frac_ms) - minutes(offset_min);
   return t;
 }

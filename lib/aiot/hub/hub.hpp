@@ -90,7 +90,8 @@ std::string_view to_string(RowOutcome o);
 
 struct ImportResult {
   RowOutcome outcome = RowOutcome::failed;
-  std::optional<Error> error;  // set when failed
+  std::optional<Error> error;     // set when failed
+  std::optional<Device> device;   // the stored device (with hub-generated keys) unless failed
 };
 
 class Registry {

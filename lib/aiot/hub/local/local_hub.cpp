@@ -1,1 +1,476 @@
-// placeholder: being written
+#include "aiot/hub/local/local_hub.hpp"
+
+#include <sqlite3.h>
+
+#include <fmt/format.h>
+
+#include "aiot/core/crypto.hpp"
+#include "aiot/core/fs.hpp"
+#include "aiot/core/strings.hpp"
+#include "aiot/hub/query.hpp"
+
+namespace aiot::hub::local {
+
+namespace {
+
+// Versioned migrations: entry i moves the schema from version i to i+1. Never edit a shipped
+// entry; append a new one.
+const char* const k_migrations[] = {
+    R"sql(
+    CREATE TABLE devices (
+      id                TEXT PRIMARY KEY,
+      status            TEXT NOT NULL CHECK (status IN ('enabled', 'disabled')),
+      auth_type         TEXT NOT NULL CHECK (auth_type IN ('sas', 'selfSigned', 'certificateAuthority', 'none')),
+      primary_key       TEXT NOT NULL DEFAULT '',
+      secondary_key     TEXT NOT NULL DEFAULT '',
+      primary_sha1      TEXT NOT NULL DEFAULT '',
+      primary_sha256    TEXT NOT NULL DEFAULT '',
+      secondary_sha1    TEXT NOT NULL DEFAULT '',
+      secondary_sha256  TEXT NOT NULL DEFAULT '',
+      tags              TEXT NOT NULL DEFAULT '{}',
+      desired           TEXT NOT NULL DEFAULT '{}',
+      desired_version   INTEGER NOT NULL DEFAULT 1,
+      reported          TEXT NOT NULL DEFAULT '{}',
+      reported_version  INTEGER NOT NULL DEFAULT 1,
+      version           INTEGER NOT NULL DEFAULT 1,
+      identity_version  INTEGER NOT NULL DEFAULT 1,
+      generation_id     TEXT NOT NULL,
+      created_ms        INTEGER NOT NULL,
+      updated_ms        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
+};
+
+std::string wire_auth(AuthType t) {
+  switch (t) {
+    case AuthType::sas: return "sas";
+    case AuthType::self_signed: return "selfSigned";
+    case AuthType::certificate_authority: return "certificateAuthority";
+    case AuthType::none: return "none";
+  }
+  return "none";
+}
+
+// IoT Hub etags are opaque base64 strings; ours encode the version they stand for.
+std::string etag_for(std::int64_t version) { return crypto::base64_encode(std::to_string(version)); }
+
+std::int64_t to_ms(TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+std::string random_key() { return crypto::base64_encode(crypto::random_bytes(32)); }
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
+      throw Error::failure(fmt::format("local hub: {} (in: {})", sqlite3_errmsg(db), sql));
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, const std::string& v) {
+    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    check(sqlite3_bind_int64(stmt_, i, v));
+    return *this;
+  }
+  // A query parameter: strings as TEXT, integers as INTEGER, doubles as REAL, booleans as 0/1, null as NULL
+  // (the binding hub/query.hpp's to_sql expects).
+  Stmt& bind_json(int i, const json& v) {
+    if (v.is_string()) return bind(i, v.get_ref<const std::string&>());
+    if (v.is_boolean()) return bind(i, static_cast<std::int64_t>(v.get<bool>() ? 1 : 0));
+    if (v.is_number_integer()) return bind(i, v.get<std::int64_t>());
+    if (v.is_number_unsigned()) return bind(i, static_cast<std::int64_t>(v.get<std::uint64_t>()));
+    if (v.is_number_float()) {
+      check(sqlite3_bind_double(stmt_, i, v.get<double>()));
+      return *this;
+    }
+    check(sqlite3_bind_null(stmt_, i));
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    if (rc == SQLITE_BUSY) throw Error::unavailable(fmt::format("local hub is busy: {}", sqlite3_errmsg(db_)));
+    throw Error::failure(fmt::format("local hub: {}", sqlite3_errmsg(db_)));
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int col) const {
+    auto p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw Error::failure(fmt::format("local hub: {}", sqlite3_errmsg(db_)));
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+const char* const k_columns =
+    "id, status, auth_type, primary_key, secondary_key, primary_sha1, primary_sha256, secondary_sha1, "
+    "secondary_sha256, tags, desired, desired_version, reported, reported_version, version, identity_version, "
+    "generation_id, created_ms, updated_ms";
+
+Device read_device(const Stmt& s) {
+  Device d;
+  d.id = s.text(0);
+  d.enabled = s.text(1) == "enabled";
+  d.auth.type = parse_auth_type(s.text(2)).value_or(AuthType::none);
+  d.auth.primary_key = s.text(3);
+  d.auth.secondary_key = s.text(4);
+  d.auth.primary = {s.text(5), s.text(6)};
+  d.auth.secondary = {s.text(7), s.text(8)};
+  d.tags = json::parse(s.text(9));
+  d.desired = json::parse(s.text(10));
+  d.desired_version = s.integer(11);
+  d.reported = json::parse(s.text(12));
+  d.reported_version = s.integer(13);
+  d.version = s.integer(14);
+  d.etag = etag_for(s.integer(15));
+  d.twin_etag = etag_for(d.version);
+  d.generation_id = s.text(16);
+  d.created = from_ms(s.integer(17));
+  d.updated = from_ms(s.integer(18));
+  return d;
+}
+
+}  // namespace
+
+struct LocalHub::Db {
+  sqlite3* handle = nullptr;
+  ~Db() { sqlite3_close_v2(handle); }
+
+  void exec(const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(handle, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+      std::string text = msg ? msg : "unknown error";
+      sqlite3_free(msg);
+      int code = sqlite3_errcode(handle);
+      if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
+        throw Error::unavailable("local hub is busy (another aiot holds a write lock): " + text);
+      throw Error::failure("local hub: " + text);
+    }
+  }
+};
+
+// A write transaction taken up front (BEGIN IMMEDIATE), so two writers queue on the busy timeout
+// instead of deadlocking on a read-to-write upgrade. Rolled back unless committed.
+class WriteTxn {
+ public:
+  explicit WriteTxn(LocalHub::Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+  ~WriteTxn() {
+    if (!done_) sqlite3_exec(db_.handle, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  void commit() {
+    db_.exec("COMMIT");
+    done_ = true;
+  }
+
+ private:
+  LocalHub::Db& db_;
+  bool done_ = false;
+};
+
+LocalHub::LocalHub(const std::filesystem::path& path, Clock clock)
+    : path_(path), clock_(std::move(clock)), db_(std::make_unique<Db>()) {
+  if (path.has_parent_path()) fs::ensure_dir(path.parent_path());
+  if (sqlite3_open_v2(path.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK)
+    throw Error::failure(fmt::format("cannot open the local hub {}: {}", path.string(),
+                                     db_->handle ? sqlite3_errmsg(db_->handle) : "out of memory"));
+  sqlite3_busy_timeout(db_->handle, 10'000);
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec("PRAGMA synchronous=NORMAL");
+  db_->exec("PRAGMA foreign_keys=ON");
+
+  int version = schema_version();
+  int latest = latest_schema_version();
+  if (version > latest)
+    throw Error::failure(fmt::format("the local hub {} has schema version {}, newer than this aiot knows ({})",
+                                     path.string(), version, latest),
+                         "Upgrade aiot to use this hub.");
+  if (version < latest) {
+    WriteTxn txn(*db_);
+    version = schema_version();  // another process may have migrated while we waited for the lock
+    for (int v = version; v < latest; ++v) {
+      db_->exec(k_migrations[v]);
+      db_->exec(fmt::format("PRAGMA user_version={}", v + 1).c_str());
+    }
+    txn.commit();
+  }
+}
+
+LocalHub::~LocalHub() = default;
+
+int LocalHub::latest_schema_version() { return static_cast<int>(std::size(k_migrations)); }
+
+int LocalHub::schema_version() const {
+  Stmt s(db_->handle, "PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+std::string LocalHub::describe() const { return "local:" + path_.string(); }
+
+namespace {
+
+void insert_device(sqlite3* db, Device& d, TimePoint now) {
+  if (d.auth.type == AuthType::sas) {
+    // Like IoT Hub: empty keys ask the hub to generate them.
+    if (d.auth.primary_key.empty()) d.auth.primary_key = random_key();
+    if (d.auth.secondary_key.empty()) d.auth.secondary_key = random_key();
+  }
+  d.version = 1;
+  d.desired_version = 1;
+  d.reported_version = 1;
+  d.generation_id = str::hex(crypto::random_bytes(8));
+  d.created = d.updated = now;
+  d.etag = etag_for(1);
+  d.twin_etag = etag_for(1);
+  Stmt s(db, fmt::format("INSERT INTO devices ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
+  s.bind(1, d.id)
+      .bind(2, std::string(d.enabled ? "enabled" : "disabled"))
+      .bind(3, wire_auth(d.auth.type))
+      .bind(4, d.auth.primary_key)
+      .bind(5, d.auth.secondary_key)
+      .bind(6, d.auth.primary.sha1)
+      .bind(7, d.auth.primary.sha256)
+      .bind(8, d.auth.secondary.sha1)
+      .bind(9, d.auth.secondary.sha256)
+      .bind(10, d.tags.dump())
+      .bind(11, d.desired.dump())
+      .bind(12, d.desired_version)
+      .bind(13, d.reported.dump())
+      .bind(14, d.reported_version)
+      .bind(15, d.version)
+      .bind(16, std::int64_t{1})
+      .bind(17, d.generation_id)
+      .bind(18, to_ms(now))
+      .bind(19, to_ms(now));
+  s.step();
+}
+
+std::optional<Device> find_device(sqlite3* db, std::string_view id) {
+  Stmt s(db, fmt::format("SELECT {} FROM devices WHERE id = ?", k_columns));
+  s.bind(1, std::string(id));
+  if (!s.step()) return std::nullopt;
+  return read_device(s);
+}
+
+// Writes every mutable column of `d` back (the caller has bumped versions).
+void store_device(sqlite3* db, const Device& d, std::int64_t identity_version, TimePoint now) {
+  Stmt s(db,
+         "UPDATE devices SET status=?, auth_type=?, primary_key=?, secondary_key=?, primary_sha1=?, primary_sha256=?, "
+         "secondary_sha1=?, secondary_sha256=?, tags=?, desired=?, desired_version=?, reported=?, reported_version=?, "
+         "version=?, identity_version=?, updated_ms=? WHERE id=?");
+  s.bind(1, std::string(d.enabled ? "enabled" : "disabled"))
+      .bind(2, wire_auth(d.auth.type))
+      .bind(3, d.auth.primary_key)
+      .bind(4, d.auth.secondary_key)
+      .bind(5, d.auth.primary.sha1)
+      .bind(6, d.auth.primary.sha256)
+      .bind(7, d.auth.secondary.sha1)
+      .bind(8, d.auth.secondary.sha256)
+      .bind(9, d.tags.dump())
+      .bind(10, d.desired.dump())
+      .bind(11, d.desired_version)
+      .bind(12, d.reported.dump())
+      .bind(13, d.reported_version)
+      .bind(14, d.version)
+      .bind(15, identity_version)
+      .bind(16, to_ms(now))
+      .bind(17, d.id);
+  s.step();
+}
+
+std::int64_t identity_version_of(const Device& d) { return std::stoll(crypto::base64_decode(d.etag)); }
+
+Error not_found(std::string_view id) {
+  return Error::not_found(fmt::format("device '{}' not found", id), "List devices with 'aiot device list'.");
+}
+
+void check_id(std::string_view id) {
+  if (auto why = invalid_device_id(id)) throw Error::usage(*why);
+}
+
+}  // namespace
+
+Device LocalHub::create(const Device& spec) {
+  check_id(spec.id);
+  WriteTxn txn(*db_);
+  if (find_device(db_->handle, spec.id))
+    throw Error::conflict(fmt::format("device '{}' already exists", spec.id),
+                          "Change it with 'aiot device update', or re-run an import with --update.");
+  Device d = spec;
+  insert_device(db_->handle, d, clock_());
+  txn.commit();
+  return d;
+}
+
+std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, ImportMode mode) {
+  std::vector<ImportResult> results;
+  results.reserve(devices.size());
+  TimePoint now = clock_();
+  WriteTxn txn(*db_);
+  for (const auto& spec : devices) {
+    ImportResult r;
+    try {
+      check_id(spec.id);
+      auto existing = find_device(db_->handle, spec.id);
+      if (!existing) {
+        Device d = spec;
+        insert_device(db_->handle, d, now);
+        r.outcome = RowOutcome::created;
+        r.device = std::move(d);
+      } else if (same_content(*existing, spec)) {
+        r.outcome = RowOutcome::unchanged;
+        r.device = std::move(*existing);
+      } else if (mode == ImportMode::create) {
+        throw Error::conflict(fmt::format("device '{}' already exists with other content", spec.id),
+                              "Re-run with --update to replace it.");
+      } else {
+        Device d = *existing;
+        bool identity_changed = d.enabled != spec.enabled || d.auth.type != spec.auth.type ||
+                                (!spec.auth.primary_key.empty() && spec.auth.primary_key != d.auth.primary_key) ||
+                                (!spec.auth.secondary_key.empty() && spec.auth.secondary_key != d.auth.secondary_key) ||
+                                (!spec.auth.primary.empty() && spec.auth.primary != d.auth.primary) ||
+                                (!spec.auth.secondary.empty() && spec.auth.secondary != d.auth.secondary);
+        std::int64_t identity_version = identity_version_of(d) + (identity_changed ? 1 : 0);
+        if (d.auth.type != spec.auth.type) d.auth = Auth{.type = spec.auth.type};
+        d.enabled = spec.enabled;
+        if (!spec.auth.primary_key.empty()) d.auth.primary_key = spec.auth.primary_key;
+        if (!spec.auth.secondary_key.empty()) d.auth.secondary_key = spec.auth.secondary_key;
+        if (!spec.auth.primary.empty()) d.auth.primary = spec.auth.primary;
+        if (!spec.auth.secondary.empty()) d.auth.secondary = spec.auth.secondary;
+        if (d.auth.type == AuthType::sas) {
+          if (d.auth.primary_key.empty()) d.auth.primary_key = random_key();
+          if (d.auth.secondary_key.empty()) d.auth.secondary_key = random_key();
+        }
+        bool twin_changed = d.tags != spec.tags || (!spec.desired.empty() && d.desired != spec.desired);
+        d.tags = spec.tags;
+        if (!spec.desired.empty() && d.desired != spec.desired) {
+          d.desired = spec.desired;
+          ++d.desired_version;
+        }
+        if (twin_changed) ++d.version;
+        store_device(db_->handle, d, identity_version, now);
+        d.etag = etag_for(identity_version);
+        d.twin_etag = etag_for(d.version);
+        d.updated = now;
+        r.outcome = RowOutcome::updated;
+        r.device = std::move(d);
+      }
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::unavailable) throw;  // the store itself failed: stop the batch
+      r.outcome = RowOutcome::failed;
+      r.error = e;
+    }
+    results.push_back(std::move(r));
+  }
+  txn.commit();
+  return results;
+}
+
+Device LocalHub::get(std::string_view id) {
+  auto d = find_device(db_->handle, id);
+  if (!d) throw not_found(id);
+  return *d;
+}
+
+std::vector<Device> LocalHub::list(const ListOptions& options) {
+  auto q = query::Query::parse(options.where);
+  std::vector<json> params;
+  std::string sql = fmt::format("SELECT {} FROM devices", k_columns);
+  if (!q.empty()) sql += " WHERE " + q.to_sql(params);
+  sql += " ORDER BY id";
+  if (options.limit > 0) sql += fmt::format(" LIMIT {}", options.limit);
+  Stmt s(db_->handle, sql);
+  for (size_t i = 0; i < params.size(); ++i) s.bind_json(static_cast<int>(i + 1), params[i]);
+  std::vector<Device> out;
+  while (s.step()) out.push_back(read_device(s));
+  return out;
+}
+
+Device LocalHub::update(const DeviceUpdate& u) {
+  WriteTxn txn(*db_);
+  auto found = find_device(db_->handle, u.id);
+  if (!found) throw not_found(u.id);
+  Device d = std::move(*found);
+  if (!u.if_match.empty() && u.if_match != d.twin_etag && u.if_match != "*")
+    throw Error::precondition(fmt::format("device '{}' changed since etag {} (now {})", u.id, u.if_match, d.twin_etag),
+                              "Read it again with 'aiot device show' and retry.");
+  std::int64_t identity_version = identity_version_of(d);
+  if (u.enabled && *u.enabled != d.enabled) {
+    d.enabled = *u.enabled;
+    ++identity_version;
+  }
+  json tags = d.tags;
+  if (!u.tags_patch.empty()) tags.merge_patch(u.tags_patch);
+  json desired = d.desired;
+  if (!u.desired_patch.empty()) desired.merge_patch(u.desired_patch);
+  bool twin_changed = false;
+  if (tags != d.tags) {
+    d.tags = std::move(tags);
+    twin_changed = true;
+  }
+  if (desired != d.desired) {
+    d.desired = std::move(desired);
+    ++d.desired_version;
+    twin_changed = true;
+  }
+  if (twin_changed) ++d.version;
+  TimePoint now = clock_();
+  store_device(db_->handle, d, identity_version, now);
+  txn.commit();
+  d.etag = etag_for(identity_version);
+  d.twin_etag = etag_for(d.version);
+  d.updated = now;
+  return d;
+}
+
+void LocalHub::remove(std::string_view id, std::string_view if_match) {
+  WriteTxn txn(*db_);
+  auto d = find_device(db_->handle, id);
+  if (!d) throw not_found(id);
+  if (!if_match.empty() && if_match != "*" && if_match != d->twin_etag && if_match != d->etag)
+    throw Error::precondition(fmt::format("device '{}' changed since etag {}", id, if_match));
+  Stmt s(db_->handle, "DELETE FROM devices WHERE id = ?");
+  s.bind(1, std::string(id));
+  s.step();
+  txn.commit();
+}
+
+Device LocalHub::patch_reported(std::string_view id, const json& patch) {
+  WriteTxn txn(*db_);
+  auto found = find_device(db_->handle, id);
+  if (!found) throw not_found(id);
+  Device d = std::move(*found);
+  json reported = d.reported;
+  reported.merge_patch(patch);
+  if (reported != d.reported) {
+    d.reported = std::move(reported);
+    ++d.reported_version;
+    ++d.version;
+  }
+  TimePoint now = clock_();
+  store_device(db_->handle, d, identity_version_of(d), now);
+  txn.commit();
+  d.twin_etag = etag_for(d.version);
+  d.updated = now;
+  return d;
+}
+
+}  // namespace aiot::hub::local
