@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what aiot needs to build and test on Debian 12, with apt-get only. Idempotent: when
+# everything is present it returns in well under a second without touching the network.
+#   packaging/install-deps.sh           build and test dependencies
+#   packaging/install-deps.sh --runtime only what the aiot binary needs to run
+set -euo pipefail
+
+runtime=(libcurl4 libssl3 libsqlite3-0 libyaml-cpp0.7 libfmt9 openssl)
+build=(build-essential cmake ninja-build ccache pkg-config git
+       libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
+       libboost-dev libboost-filesystem-dev doctest-dev libssl-dev libsqlite3-dev
+       libcpp-httplib-dev libsimdjson-dev libavro-dev zlib1g-dev)
+tests=(openssl python3 sqlite3 procps)
+
+wanted=("${runtime[@]}")
+if [[ "${1:-}" != "--runtime" ]]; then
+  wanted+=("${build[@]}" "${tests[@]}")
+fi
+
+missing=()
+for p in "${wanted[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
