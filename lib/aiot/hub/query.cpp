@@ -1199,7 +1199,8 @@ bool Query::matches(const nlohmann::json& twin) const { return root_ == nullptr 
 
 // The SQL reads the local engine's table devices(id, status, auth_type, tags, desired, reported,
 // desired_version, reported_version) where tags/desired/reported hold JSON objects serialised by
-// nlohmann::json::dump() (raw UTF-8: SQLite 3.40 matches object keys against the raw JSON text).
+// nlohmann::json::dump() (raw UTF-8: SQLite 3.40 matches object keys against the raw JSON text)
+// and id, status, auth_type, desired_version, reported_version are never NULL.
 // Bind each params[i] to placeholder i+1 by its JSON type:
 //   string  -> sqlite3_bind_text (byte length, embedded NULs allowed; JSON paths are strings too)
 //   integer -> sqlite3_bind_int64 (unsigned above INT64_MAX -> sqlite3_bind_double)
