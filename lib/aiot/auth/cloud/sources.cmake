@@ -1,2 +1,3 @@
 # Sources of lib/aiot/auth/cloud: target_sources(aiot_core PRIVATE aiot/auth/cloud/FILE.cpp ...)
+target_sources(aiot_core PRIVATE aiot/auth/cloud/sas.cpp)
 target_sources(aiot_core PRIVATE aiot/auth/cloud/sigv4.cpp)
