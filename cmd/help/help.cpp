@@ -19,17 +19,22 @@ void print_exit_codes(Context& ctx) {
 }
 
 void print_environment(Context& ctx) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (const auto& k : config::key_table())
+    rows.emplace_back(k.env, fmt::format("{} (setting '{}')", k.description, k.key));
+  rows.emplace_back("AIOT_PROFILE", "configuration profile to use");
+  rows.emplace_back("AIOT_NOW", "pin the clock to this RFC 3339 time (scripted demos)");
+  rows.emplace_back("AIOT_FORCE_TTY", "behave as if stdout and stderr were terminals");
+  rows.emplace_back("AIOT_CACERT", "an extra CA bundle for TLS to the clouds (verification stays on)");
+  rows.emplace_back("NO_COLOR", "never colour output when set and not empty");
+  rows.emplace_back("CLICOLOR_FORCE", "colour output even when not a terminal");
+  rows.emplace_back("XDG_CONFIG_HOME", "user config lives in $XDG_CONFIG_HOME/aiot/config.yaml");
+  rows.emplace_back("XDG_DATA_HOME", "the local hub lives in $XDG_DATA_HOME/aiot/hub.db");
+  size_t width = 0;
+  for (const auto& [name, text] : rows) width = std::max(width, name.size());
   auto& out = ctx.io.out();
   out << "Environment:\n";
-  for (const auto& k : config::key_table())
-    out << fmt::format("  {:<22} {} (setting '{}')\n", k.env, k.description, k.key);
-  out << fmt::format("  {:<22} {}\n", "AIOT_PROFILE", "configuration profile to use");
-  out << fmt::format("  {:<22} {}\n", "AIOT_NOW", "pin the clock to this RFC 3339 time (scripted demos)");
-  out << fmt::format("  {:<22} {}\n", "AIOT_FORCE_TTY", "behave as if stdout and stderr were terminals");
-  out << fmt::format("  {:<22} {}\n", "NO_COLOR", "never colour output when set and not empty");
-  out << fmt::format("  {:<22} {}\n", "CLICOLOR_FORCE", "colour output even when not a terminal");
-  out << fmt::format("  {:<22} {}\n", "XDG_CONFIG_HOME", "user config lives in $XDG_CONFIG_HOME/aiot/config.yaml");
-  out << fmt::format("  {:<22} {}\n", "XDG_DATA_HOME", "the local hub lives in $XDG_DATA_HOME/aiot/hub.db");
+  for (const auto& [name, text] : rows) out << fmt::format("  {:<{}}  {}\n", name, width, text);
 }
 
 }  // namespace

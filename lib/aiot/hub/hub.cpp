@@ -106,6 +106,23 @@ bool same_content(const Device& existing, const Device& wanted) {
          thumbprints_match(existing.auth.secondary, wanted.auth.secondary);
 }
 
+std::vector<ImportResult> Registry::update_many(std::span<const DeviceUpdate> updates) {
+  std::vector<ImportResult> results;
+  results.reserve(updates.size());
+  for (const auto& u : updates) {
+    ImportResult r;
+    try {
+      r.device = update(u);
+      r.outcome = RowOutcome::updated;
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::unavailable || e.code() == ExitCode::auth) throw;
+      r.error = e;
+    }
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
 std::string_view to_string(RowOutcome o) {
   switch (o) {
     case RowOutcome::created: return "created";

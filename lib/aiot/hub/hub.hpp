@@ -108,6 +108,9 @@ class Registry {
   // Reason::precondition_failed on an etag mismatch, not_found when absent.
   virtual Device update(const DeviceUpdate& update) = 0;
   virtual void remove(std::string_view id, std::string_view if_match = {}) = 0;
+  // Many twin updates at once (rollout membership and dispatch). One result per input; a failed row
+  // never stops the others. The default loops over update(); providers with a bulk path override it.
+  virtual std::vector<ImportResult> update_many(std::span<const DeviceUpdate> updates);
 };
 
 class Hub {
@@ -116,6 +119,9 @@ class Hub {
   virtual Registry& registry() = 0;
   // "local:/path/hub.db", "azure:myhub.azure-devices.net": for messages and --debug.
   virtual std::string describe() const = 0;
+  // The hub's clock: wall-clock time for the clouds; a simulated local hub keeps its own clock,
+  // which `aiot sim advance` moves, so bake times of hours pass in seconds.
+  virtual TimePoint now() { return std::chrono::system_clock::now(); }
 };
 
 }  // namespace aiot::hub

@@ -28,7 +28,7 @@ class Query {
   bool empty() const;  // matches everything
   bool matches(const nlohmann::json& twin) const;
   // A SQL boolean expression over the local engine's devices table with `?` placeholders whose
-  // values (text, integer, real or null as JSON) are appended to `params` in order.
+  // values (text, integer, real, boolean (bind as INTEGER 0/1) or null, as JSON) are appended to `params` in order.
   std::string to_sql(std::vector<nlohmann::json>& params) const;
   // The condition re-printed in canonical form (for messages and provider requests).
   std::string to_string() const;

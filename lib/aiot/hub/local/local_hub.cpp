@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "aiot/core/crypto.hpp"
@@ -37,6 +39,13 @@ const char* const k_migrations[] = {
       generation_id     TEXT NOT NULL,
       created_ms        INTEGER NOT NULL,
       updated_ms        INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    )sql",
+    // 2: engine-wide values, e.g. the simulated clock (sim_time_ms).
+    R"sql(
+    CREATE TABLE meta (
+      key   TEXT PRIMARY KEY,
+      value TEXT NOT NULL
     ) WITHOUT ROWID;
     )sql",
 };
@@ -192,7 +201,16 @@ LocalHub::LocalHub(const std::filesystem::path& path, Clock clock)
     throw Error::failure(fmt::format("cannot open the local hub {}: {}", path.string(),
                                      db_->handle ? sqlite3_errmsg(db_->handle) : "out of memory"));
   sqlite3_busy_timeout(db_->handle, 10'000);
-  db_->exec("PRAGMA journal_mode=WAL");
+  // Switching a new file to WAL needs a lock that SQLite does not wait for through the busy
+  // handler: when two processes open a fresh hub at once, one gets SQLITE_BUSY. Retry for as long
+  // as the busy timeout would have waited.
+  for (int attempt = 0;; ++attempt) {
+    int rc = sqlite3_exec(db_->handle, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK) break;
+    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 500)
+      throw Error::unavailable(fmt::format("cannot open the local hub {}: {}", path.string(), sqlite3_errmsg(db_->handle)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   db_->exec("PRAGMA synchronous=NORMAL");
   db_->exec("PRAGMA foreign_keys=ON");
 
@@ -224,6 +242,26 @@ int LocalHub::schema_version() const {
 }
 
 std::string LocalHub::describe() const { return "local:" + path_.string(); }
+
+std::optional<TimePoint> LocalHub::sim_time() {
+  Stmt s(db_->handle, "SELECT value FROM meta WHERE key = 'sim_time_ms'");
+  if (!s.step()) return std::nullopt;
+  return from_ms(std::stoll(s.text(0)));
+}
+
+void LocalHub::set_sim_time(TimePoint t) {
+  WriteTxn txn(*db_);
+  Stmt s(db_->handle, "INSERT INTO meta (key, value) VALUES ('sim_time_ms', ?) "
+                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  s.bind(1, std::to_string(to_ms(t)));
+  s.step();
+  txn.commit();
+}
+
+TimePoint LocalHub::now() {
+  if (auto t = sim_time()) return *t;
+  return clock_();
+}
 
 namespace {
 
@@ -315,7 +353,7 @@ Device LocalHub::create(const Device& spec) {
     throw Error::conflict(fmt::format("device '{}' already exists", spec.id),
                           "Change it with 'aiot device update', or re-run an import with --update.");
   Device d = spec;
-  insert_device(db_->handle, d, clock_());
+  insert_device(db_->handle, d, now());
   txn.commit();
   return d;
 }
@@ -323,7 +361,7 @@ Device LocalHub::create(const Device& spec) {
 std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, ImportMode mode) {
   std::vector<ImportResult> results;
   results.reserve(devices.size());
-  TimePoint now = clock_();
+  TimePoint now = this->now();
   WriteTxn txn(*db_);
   for (const auto& spec : devices) {
     ImportResult r;
@@ -404,18 +442,21 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   return out;
 }
 
-Device LocalHub::update(const DeviceUpdate& u) {
-  WriteTxn txn(*db_);
-  auto found = find_device(db_->handle, u.id);
+namespace {
+// Applies one update inside the caller's transaction.
+Device apply_update(sqlite3* db, const DeviceUpdate& u, TimePoint now) {
+  auto found = find_device(db, u.id);
   if (!found) throw not_found(u.id);
   Device d = std::move(*found);
   if (!u.if_match.empty() && u.if_match != d.twin_etag && u.if_match != "*")
     throw Error::precondition(fmt::format("device '{}' changed since etag {} (now {})", u.id, u.if_match, d.twin_etag),
                               "Read it again with 'aiot device show' and retry.");
   std::int64_t identity_version = identity_version_of(d);
+  bool identity_changed = false;
   if (u.enabled && *u.enabled != d.enabled) {
     d.enabled = *u.enabled;
     ++identity_version;
+    identity_changed = true;
   }
   json tags = d.tags;
   if (!u.tags_patch.empty()) tags.merge_patch(u.tags_patch);
@@ -432,13 +473,42 @@ Device LocalHub::update(const DeviceUpdate& u) {
     twin_changed = true;
   }
   if (twin_changed) ++d.version;
-  TimePoint now = clock_();
-  store_device(db_->handle, d, identity_version, now);
-  txn.commit();
+  if (twin_changed || identity_changed) {
+    store_device(db, d, identity_version, now);
+    d.updated = now;
+  }
   d.etag = etag_for(identity_version);
   d.twin_etag = etag_for(d.version);
-  d.updated = now;
   return d;
+}
+}  // namespace
+
+Device LocalHub::update(const DeviceUpdate& u) {
+  TimePoint now = this->now();
+  WriteTxn txn(*db_);
+  Device d = apply_update(db_->handle, u, now);
+  txn.commit();
+  return d;
+}
+
+std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> updates) {
+  std::vector<ImportResult> results;
+  results.reserve(updates.size());
+  TimePoint now = this->now();
+  WriteTxn txn(*db_);
+  for (const auto& u : updates) {
+    ImportResult r;
+    try {
+      r.device = apply_update(db_->handle, u, now);
+      r.outcome = RowOutcome::updated;
+    } catch (const Error& e) {
+      if (e.code() == ExitCode::unavailable) throw;
+      r.error = e;
+    }
+    results.push_back(std::move(r));
+  }
+  txn.commit();
+  return results;
 }
 
 void LocalHub::remove(std::string_view id, std::string_view if_match) {
@@ -453,9 +523,9 @@ void LocalHub::remove(std::string_view id, std::string_view if_match) {
   txn.commit();
 }
 
-Device LocalHub::patch_reported(std::string_view id, const json& patch) {
-  WriteTxn txn(*db_);
-  auto found = find_device(db_->handle, id);
+namespace {
+Device apply_reported(sqlite3* db, std::string_view id, const json& patch, TimePoint now) {
+  auto found = find_device(db, id);
   if (!found) throw not_found(id);
   Device d = std::move(*found);
   json reported = d.reported;
@@ -464,13 +534,27 @@ Device LocalHub::patch_reported(std::string_view id, const json& patch) {
     d.reported = std::move(reported);
     ++d.reported_version;
     ++d.version;
+    store_device(db, d, identity_version_of(d), now);
+    d.twin_etag = etag_for(d.version);
+    d.updated = now;
   }
-  TimePoint now = clock_();
-  store_device(db_->handle, d, identity_version_of(d), now);
-  txn.commit();
-  d.twin_etag = etag_for(d.version);
-  d.updated = now;
   return d;
+}
+}  // namespace
+
+Device LocalHub::patch_reported(std::string_view id, const json& patch) {
+  TimePoint now = this->now();
+  WriteTxn txn(*db_);
+  Device d = apply_reported(db_->handle, id, patch, now);
+  txn.commit();
+  return d;
+}
+
+void LocalHub::patch_reported_many(std::span<const std::pair<std::string, json>> patches) {
+  TimePoint now = this->now();
+  WriteTxn txn(*db_);
+  for (const auto& [id, patch] : patches) apply_reported(db_->handle, id, patch, now);
+  txn.commit();
 }
 
 }  // namespace aiot::hub::local

@@ -16,6 +16,8 @@ class LocalHub final : public Hub, public Registry {
 
   Registry& registry() override { return *this; }
   std::string describe() const override;
+  // The simulated clock when the hub has one (see set_sim_time), else the Context's clock.
+  TimePoint now() override;
 
   Device create(const Device& d) override;
   std::vector<ImportResult> import(std::span<const Device> devices, ImportMode mode) override;
@@ -23,9 +25,17 @@ class LocalHub final : public Hub, public Registry {
   std::vector<Device> list(const ListOptions& options) override;
   Device update(const DeviceUpdate& update) override;
   void remove(std::string_view id, std::string_view if_match = {}) override;
+  // One transaction for all updates.
+  std::vector<ImportResult> update_many(std::span<const DeviceUpdate> updates) override;
 
   // The device side, played by the simulator: merge-patch properties.reported.
   Device patch_reported(std::string_view id, const json& patch);
+  // Many devices' reports in one transaction (the simulator advancing a large fleet).
+  void patch_reported_many(std::span<const std::pair<std::string, json>> patches);
+
+  // A simulated hub keeps its own time in the file: every process using it sees the same clock.
+  std::optional<TimePoint> sim_time();
+  void set_sim_time(TimePoint t);
 
   int schema_version() const;
   static int latest_schema_version();
