@@ -1,0 +1,315 @@
+// The AWS provider (Registry over things + the "aiot" shadow) and the tag <-> attribute mapping,
+// over a scripted transport.
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+#include "aiot/config/settings.hpp"
+#include "aiot/core/env.hpp"
+#include "aiot/hub/aws/aws_mapping.hpp"
+#include "aiot/hub/aws/aws_provider.hpp"
+#include "support/fake_transport.hpp"
+
+using namespace aiot;
+using namespace aiot::hub;
+using namespace aiot::hub::aws;
+using nlohmann::json;
+
+namespace {
+
+struct Rig {
+  std::shared_ptr<test::FakeTransport> fake = std::make_shared<test::FakeTransport>();
+  std::chrono::steady_clock::time_point now{};
+  std::unique_ptr<AwsHub> hub;
+
+  explicit Rig(std::string thing_type = {}) {
+    Config c;
+    c.credentials = {"AKID", "SECRET", ""};
+    c.region = "us-east-1";
+    c.control_endpoint = "http://127.0.0.1:9";
+    c.data_endpoint = "http://127.0.0.1:9";
+    c.client.clock = [this] { return now; };
+    c.client.sleep = [this](std::chrono::milliseconds d) { now += d; };
+    ProviderOptions o;
+    o.thing_type = std::move(thing_type);
+    o.describe = "aws:test";
+    hub = std::make_unique<AwsHub>(std::make_unique<AwsClient>(fake, std::move(c)), o);
+  }
+};
+
+const char* k_thing_json =
+    R"({"thingName":"cam-1","thingArn":"arn:aws:iot:us-east-1:123456789012:thing/cam-1","thingId":"id-1",)"
+    R"("attributes":{"site.city":"berlin","ring":"2"},"version":4})";
+
+}  // namespace
+
+TEST_CASE("AWS mapping: tags flatten to attributes and back") {
+  json tags = {{"site", {{"city", "berlin"}, {"floor", 3}}}, {"ring", "canary"}, {"beta", true}};
+  auto attrs = tags_to_attributes(tags);
+  CHECK(attrs == std::map<std::string, std::string>{
+                     {"site.city", "berlin"}, {"site.floor", "3"}, {"ring", "canary"}, {"beta", "true"}});
+  CHECK(attributes_to_tags(attrs) ==
+        json{{"site", {{"city", "berlin"}, {"floor", "3"}}}, {"ring", "canary"}, {"beta", "true"}});
+  CHECK(canonical_tags(tags)["site"]["floor"] == "3");
+  // A value and a prefix of the same name: the value wins, the other stays flat.
+  CHECK(attributes_to_tags({{"a", "x"}, {"a.b", "y"}}) == json{{"a", "x"}, {"a.b", "y"}});
+  CHECK(attributes_to_tags({{"aiot:disabled", "true"}, {"k", "v"}}) == json{{"k", "v"}});
+
+  CHECK_THROWS_WITH_AS(tags_to_attributes(json{{"site", "plant 7"}}), doctest::Contains("a space"), Error);
+  CHECK_THROWS_WITH_AS(tags_to_attributes(json{{"list", {1, 2}}}), doctest::Contains("an array"), Error);
+  CHECK_THROWS_WITH_AS(tags_to_attributes(json{{"e", ""}}), doctest::Contains("empty"), Error);
+  CHECK_THROWS_WITH_AS(tags_to_attributes(json{{"aiot:x", "1"}}), doctest::Contains("reserved"), Error);
+  CHECK_THROWS_WITH_AS(tags_to_attributes(json{{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}}, 3),
+                       doctest::Contains("allows 3"), Error);
+
+  Device disabled;
+  disabled.enabled = false;
+  disabled.tags = {{"a", "1"}, {"b", "2"}};
+  CHECK(device_attributes(disabled, 3).at("aiot:disabled") == "true");
+  disabled.tags["c"] = "3";
+  CHECK_THROWS_AS(device_attributes(disabled, 3), Error);  // the reserved attribute takes a slot
+
+  CHECK(invalid_thing_name("edge:cam_01-a") == std::nullopt);
+  CHECK(invalid_thing_name("bad name!").has_value());
+  CHECK(invalid_thing_name("").has_value());
+  CHECK(parse_twin_etag("4.7") == std::pair<std::int64_t, std::int64_t>{4, 7});
+  CHECK_FALSE(parse_twin_etag("4"));
+  CHECK_FALSE(parse_twin_etag("x.7"));
+}
+
+TEST_CASE("AWS provider: create = CreateThing (+ desired into the aiot shadow); an existing id is a conflict") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(404, R"({"message":"not found"})",
+                                                      {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+  rig.fake->expect("POST", R"(.*/things/cam-1)")
+      .reply(200, R"({"thingName":"cam-1","thingArn":"arn:aws:iot:us-east-1:1:thing/cam-1","thingId":"id-1"})")
+      .inspect([](const http::Request& r) {
+        CHECK(json::parse(r.body)["attributePayload"]["attributes"] == json{{"site.city", "berlin"}});
+      });
+  rig.fake->expect("POST", R"(.*/things/cam-1/shadow\?name=aiot)")
+      .reply(200, R"({"state":{"desired":{"fw":"1.5"}},"version":1})")
+      .inspect([](const http::Request& r) {
+        CHECK(json::parse(r.body) == json{{"state", {{"desired", {{"fw", "1.5"}}}}}});
+      });
+  Device spec;
+  spec.id = "cam-1";
+  spec.tags = {{"site", {{"city", "berlin"}}}};
+  spec.desired = {{"fw", "1.5"}};
+  auto d = rig.hub->create(spec);
+  CHECK(d.id == "cam-1");
+  CHECK(d.auth.type == AuthType::none);  // sas has no AWS equivalent
+  CHECK(d.tags == spec.tags);
+  CHECK(d.twin_etag == "1.1");
+  CHECK(d.generation_id == "id-1");
+
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  CHECK_THROWS_AS(rig.hub->create(spec), Error);
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: import creates concurrently, compares 409s and fails bad rows alone") {
+  Rig rig;
+  std::vector<Device> rows(4);
+  rows[0].id = "new-1";
+  rows[0].tags = {{"ring", "2"}};
+  rows[1].id = "cam-1";  // exists with the same content (as AWS stores it)
+  rows[1].tags = {{"site", {{"city", "berlin"}}}, {"ring", 2}};
+  rows[2].id = "cam-2";  // exists with other content
+  rows[2].tags = {{"ring", "9"}};
+  rows[3].id = "bad name";
+  rig.fake->expect("POST", R"(.*/things/new-1)").reply(200, R"({"thingName":"new-1","thingId":"n1"})");
+  rig.fake->expect("POST", R"(.*/things/cam-1)").reply(409, R"({"message":"exists"})",
+                                                       {{"x-amzn-ErrorType", "ResourceAlreadyExistsException"}});
+  rig.fake->expect("POST", R"(.*/things/cam-2)").reply(409, R"({"message":"exists"})",
+                                                       {{"x-amzn-ErrorType", "ResourceAlreadyExistsException"}});
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("GET", R"(.*/things/cam-2)").reply(200, R"({"thingName":"cam-2","attributes":{"ring":"1"},"version":2})");
+
+  SUBCASE("create mode") {
+    auto results = rig.hub->import(rows, ImportMode::create);
+    REQUIRE(results.size() == 4);
+    CHECK(results[0].outcome == RowOutcome::created);
+    CHECK(results[1].outcome == RowOutcome::unchanged);
+    CHECK(results[2].outcome == RowOutcome::failed);
+    CHECK(results[2].error->reason() == Reason::conflict);
+    CHECK(results[3].outcome == RowOutcome::failed);
+    CHECK(results[3].error->code() == ExitCode::usage);
+  }
+  SUBCASE("upsert mode replaces the attributes") {
+    rig.fake->expect("PATCH", R"(.*/things/cam-2)").inspect([](const http::Request& r) {
+      auto body = json::parse(r.body);
+      CHECK(body["attributePayload"] == json{{"attributes", {{"ring", "9"}}}, {"merge", false}});
+    });
+    auto results = rig.hub->import(rows, ImportMode::upsert);
+    CHECK(results[2].outcome == RowOutcome::updated);
+    CHECK(results[2].device->etag == "3");
+  }
+  CHECK(rig.fake->send_all_calls() >= 2);
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: get reads the thing, the aiot shadow and the certificates") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("GET", R"(.*/things/cam-1/shadow\?name=aiot)")
+      .reply(200, R"({"state":{"desired":{"fw":"2"},"reported":{"aiot":{"ota":{"state":"succeeded"}}}},"version":6})");
+  rig.fake->expect("GET", R"(.*/things/cam-1/principals.*)")
+      .reply(200, R"({"principals":["arn:aws:iot:us-east-1:1:cert/abcdef0123"]})");
+  auto d = rig.hub->get("cam-1");
+  CHECK(d.tags == json{{"site", {{"city", "berlin"}}}, {"ring", "2"}});
+  CHECK(d.desired == json{{"fw", "2"}});
+  CHECK(d.reported["aiot"]["ota"]["state"] == "succeeded");
+  CHECK(d.twin_etag == "4.6");
+  CHECK(d.version == 10);
+  CHECK(d.auth.type == AuthType::certificate_authority);
+  CHECK(d.auth.primary.sha256 == "ABCDEF0123");
+
+  rig.fake->expect("GET", R"(.*/things/nope)").reply(404, "{}", {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+  try {
+    rig.hub->get("nope");
+    FAIL("expected not found");
+  } catch (const Error& e) {
+    CHECK(e.reason() == Reason::not_found);
+  }
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: list pages ListThings and filters with the query client-side") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things\?maxResults=250)")
+      .reply(200, R"({"things":[{"thingName":"b","attributes":{"site":"berlin"},"version":1},)"
+                  R"({"thingName":"a","attributes":{"site":"paris"},"version":1}],"nextToken":"p2"})");
+  rig.fake->expect("GET", R"(.*/things\?maxResults=250&nextToken=p2)")
+      .reply(200, R"({"things":[{"thingName":"c","attributes":{"site":"berlin","aiot:disabled":"true"},"version":2}]})");
+  auto berlin = rig.hub->list({"tags.site = 'berlin'", 0});
+  REQUIRE(berlin.size() == 2);
+  CHECK(berlin[0].id == "b");
+  CHECK(berlin[1].id == "c");
+  CHECK_FALSE(berlin[1].enabled);
+
+  SUBCASE("a condition on properties reads each thing's shadow") {
+    rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, R"({"things":[{"thingName":"a"},{"thingName":"b"}]})");
+    rig.fake->expect("GET", R"(.*/things/a/shadow\?name=aiot)").reply(404, "{}");
+    rig.fake->expect("GET", R"(.*/things/b/shadow\?name=aiot)").reply(200, R"({"state":{"reported":{"fw":"2"}},"version":3})");
+    auto fw2 = rig.hub->list({"properties.reported.fw = '2'", 0});
+    REQUIRE(fw2.size() == 1);
+    CHECK(fw2[0].id == "b");
+  }
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: update patches attributes and the desired shadow with version checks") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("GET", R"(.*/things/cam-1/shadow\?name=aiot)").reply(200, R"({"state":{},"version":6})");
+  DeviceUpdate stale;
+  stale.id = "cam-1";
+  stale.if_match = "3.6";
+  stale.tags_patch = {{"ring", nullptr}};
+  CHECK_THROWS_AS(rig.hub->update(stale), Error);
+
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("GET", R"(.*/things/cam-1/shadow\?name=aiot)").reply(200, R"({"state":{},"version":6})");
+  rig.fake->expect("PATCH", R"(.*/things/cam-1)").inspect([](const http::Request& r) {
+    auto body = json::parse(r.body);
+    CHECK(body["attributePayload"]["attributes"] == json{{"site.city", "berlin"}, {"owner", "ops"}});
+    CHECK(body["attributePayload"]["merge"] == false);
+    CHECK(body["expectedVersion"] == 4);
+  });
+  rig.fake->expect("POST", R"(.*/things/cam-1/shadow\?name=aiot)").reply(200, R"({"version":7})").inspect([](const http::Request& r) {
+    auto body = json::parse(r.body);
+    CHECK(body["state"]["desired"] == json{{"fw", "3"}});
+    CHECK(body["version"] == 6);
+  });
+  // The fresh read at the end.
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, R"({"thingName":"cam-1","attributes":{"site.city":"berlin","owner":"ops"},"version":5})");
+  rig.fake->expect("GET", R"(.*/things/cam-1/shadow\?name=aiot)").reply(200, R"({"state":{"desired":{"fw":"3"}},"version":7})");
+  rig.fake->expect("GET", R"(.*/things/cam-1/principals.*)").reply(200, R"({"principals":[]})");
+  DeviceUpdate u;
+  u.id = "cam-1";
+  u.if_match = "4.6";
+  u.tags_patch = {{"ring", nullptr}, {"owner", "ops"}};
+  u.desired_patch = {{"fw", "3"}};
+  auto d = rig.hub->update(u);
+  CHECK(d.twin_etag == "5.7");
+  CHECK(d.desired == json{{"fw", "3"}});
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: remove detaches principals, deletes aiot shadows, then the thing") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("GET", R"(.*/things/cam-1/principals.*)").reply(200, R"({"principals":["arn:c/1"]})");
+  rig.fake->expect("DELETE", R"(.*/things/cam-1/principals)").inspect([](const http::Request& r) {
+    CHECK(http::find_header(r.headers, "x-amzn-principal") == "arn:c/1");
+  });
+  rig.fake->expect("DELETE", R"(.*/things/cam-1/shadow\?name=aiot)").reply(200, "{}");
+  rig.fake->expect("DELETE", R"(.*/things/cam-1/shadow\?name=aiot-health)")
+      .reply(404, "{}", {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+  rig.fake->expect("DELETE", R"(.*/things/cam-1\?expectedVersion=4)");
+  rig.hub->remove("cam-1", "4.0");
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: x509-ca certificate registration, attachment and the device policy") {
+  Rig rig;
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("POST", R"(.*/certificate/register-no-ca)")
+      .reply(200, R"({"certificateArn":"arn:aws:iot:us-east-1:123456789012:cert/c1","certificateId":"c1"})")
+      .inspect([](const http::Request& r) {
+        auto body = json::parse(r.body);
+        CHECK(body["certificatePem"] == "PEM");
+        CHECK(body["status"] == "ACTIVE");
+      });
+  rig.fake->expect("PUT", R"(.*/things/cam-1/principals)").inspect([](const http::Request& r) {
+    CHECK(http::find_header(r.headers, "x-amzn-principal") == "arn:aws:iot:us-east-1:123456789012:cert/c1");
+  });
+  rig.fake->expect("GET", R"(.*/policies/aiot-device)").reply(404, "{}", {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+  rig.fake->expect("POST", R"(.*/policies/aiot-device)").reply(200, "{}").inspect([](const http::Request& r) {
+    auto doc = json::parse(json::parse(r.body)["policyDocument"].get<std::string>());
+    CHECK(doc["Statement"][0]["Action"] == "iot:Connect");
+    CHECK(doc["Statement"][0]["Resource"] ==
+          "arn:aws:iot:us-east-1:123456789012:client/${iot:Connection.Thing.ThingName}");
+  });
+  rig.fake->expect("PUT", R"(.*/target-policies/aiot-device)").inspect([](const http::Request& r) {
+    CHECK(json::parse(r.body) == json{{"target", "arn:aws:iot:us-east-1:123456789012:cert/c1"}});
+  });
+  Device d;
+  d.id = "cam-1";
+  auto cert = rig.hub->attach_certificate(d, "PEM");
+  CHECK(cert.id == "c1");
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: configuration from settings and the environment") {
+  Env env({{"AWS_ACCESS_KEY_ID", "AKID"}, {"AWS_SECRET_ACCESS_KEY", "S"}, {"HOME", "/nonexistent"}});
+  config::Settings settings;
+  CHECK_THROWS_WITH_AS(provider_config(env, settings), doctest::Contains("no AWS region"), Error);
+
+  settings.set("aws.endpoint", "http://127.0.0.1:4567/", "test");
+  auto pc = provider_config(env, settings);
+  CHECK(pc.client.region == "us-east-1");
+  CHECK(pc.client.control_endpoint == "http://127.0.0.1:4567");
+  CHECK(pc.client.data_endpoint == "http://127.0.0.1:4567");
+  CHECK(pc.options.policy_name == "aiot-device");
+
+  env.set("AIOT_AWS_DATA_ENDPOINT", "http://127.0.0.1:4568");
+  env.set("AIOT_AWS_THING_TYPE", "aiot-device");
+  env.set("AIOT_HTTP_MAX_ATTEMPTS", "2");
+  env.set("AWS_REGION", "eu-west-1");
+  pc = provider_config(env, settings);
+  CHECK(pc.client.region == "eu-west-1");
+  CHECK(pc.client.data_endpoint == "http://127.0.0.1:4568");
+  CHECK(pc.options.thing_type == "aiot-device");
+  CHECK(pc.client.client.retry.max_attempts == 2);
+
+  settings.set("aws.endpoint", "http://iot.example.com", "test");
+  CHECK_THROWS_WITH_AS(provider_config(env, settings), doctest::Contains("plain HTTP"), Error);
+
+  Env none(std::map<std::string, std::string>{{"HOME", "/nonexistent"}});
+  try {
+    provider_config(none, settings);
+    FAIL("expected an auth error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ExitCode::auth);
+  }
+}
