@@ -484,4 +484,5 @@ TEST_CASE("planner: a 10,000-device cohort") {
   CHECK(plan.waves[1].cumulative == 2500);
   CHECK(plan.waves[2].cumulative == 10000);
   CHECK(plan.waves[0].power["c"]["baselineRate"] == 0.0);
+  CHECK(plan.waves[0].power["c"]["baselineSample"] == 2000);  // estimated from the first 2,000 in hash order
 }

@@ -57,6 +57,7 @@ struct Member {
   std::string hash;
   const hub::Device* device;
   std::size_t stratum = 0;
+  std::string stratum_key;
 };
 
 // Cumulative allocation of `target` devices over strata of `sizes` (Σ sizes = n): largest
@@ -110,36 +111,47 @@ std::string size_text(const WaveSpec& w) {
                                               : fmt::format("{}%", w.size);
 }
 
-// What the cohort reports now, for the power check of the baseline gates.
+// What the cohort reports now, for the power check of the baseline gates: estimated from the
+// first k_stats_sample members in hash order (a random sample of the cohort), so the cost stays
+// flat for large fleets. Each gate's numbers are computed once, not once per wave.
+constexpr std::size_t k_stats_sample = 2000;
+
 struct CohortStats {
   const std::vector<Member>& members;
   std::vector<json> twins;  // built on first use
+  std::map<std::string, std::pair<std::size_t, std::size_t>> event_counts;  // condition -> (events, devices)
+  std::map<std::string, std::vector<double>> metric_values;                 // twin path -> values
 
-  const std::vector<json>& twin_list() {
+  std::size_t sample_size() const { return std::min(members.size(), k_stats_sample); }
+
+  // (events, devices looked at) for a query condition.
+  std::pair<std::size_t, std::size_t> count_matching(const std::string& condition) {
+    if (auto it = event_counts.find(condition); it != event_counts.end()) {
+      return it->second;
+    }
     if (twins.empty()) {
-      twins.reserve(members.size());
-      for (const auto& m : members) {
-        twins.push_back(hub::to_twin_json(*m.device));
+      twins.reserve(sample_size());
+      for (std::size_t i = 0; i < sample_size(); ++i) {
+        twins.push_back(hub::to_twin_json(*members[i].device));
       }
     }
-    return twins;
-  }
-
-  std::size_t count_matching(const std::string& condition) {
     auto q = hub::query::Query::parse(condition);
     std::size_t x = 0;
-    for (const auto& t : twin_list()) {
+    for (const auto& t : twins) {
       x += q.matches(t) ? 1 : 0;
     }
-    return x;
+    return event_counts[condition] = {x, twins.size()};
   }
 
-  std::vector<double> values(const std::string& twin_path) {
+  const std::vector<double>& values(const std::string& twin_path) {
+    if (auto it = metric_values.find(twin_path); it != metric_values.end()) {
+      return it->second;
+    }
     std::string_view rel = twin_path;
     rel.remove_prefix(std::string_view("properties.reported.").size());
     std::vector<double> out;
-    for (const auto& m : members) {
-      const json* v = output::find_path(m.device->reported, rel);
+    for (std::size_t i = 0; i < sample_size(); ++i) {
+      const json* v = output::find_path(members[i].device->reported, rel);
       if (v && v->is_number()) {
         double d = v->get<double>();
         if (std::isfinite(d)) {
@@ -147,7 +159,7 @@ struct CohortStats {
         }
       }
     }
-    return out;
+    return metric_values[twin_path] = std::move(out);
   }
 };
 
@@ -201,11 +213,14 @@ GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, d
   auto ms_c = g.params["minSamples"].value("canary", std::int64_t{100});
   auto ms_b = g.params["minSamples"].value("baseline", std::int64_t{100});
   std::string event = g.params.value("event", std::string());
-  auto n_cohort = static_cast<double>(cohort.members.size());
-  auto events = cohort.count_matching(event);
-  double rate = static_cast<double>(events) / n_cohort;
-  out.record = {{"canary", nc}, {"control", nb}, {"alpha", alpha / 2}, {"power", power}, {"maxIncrease", max_increase},
-                {"baselineRate", rate}, {"baselineEvents", events}, {"minSamples", {{"canary", ms_c}, {"baseline", ms_b}}}};
+  auto [events, looked_at] = cohort.count_matching(event);
+  auto n_sample = static_cast<double>(looked_at);
+  double rate = static_cast<double>(events) / n_sample;
+  out.record = {{"canary", nc},           {"control", nb},     {"alpha", alpha / 2},
+                {"power", power},         {"maxIncrease", max_increase},
+                {"baselineRate", rate},   {"baselineEvents", events},
+                {"baselineSample", looked_at},
+                {"minSamples", {{"canary", ms_c}, {"baseline", ms_b}}}};
   if (nb == 0) {
     out.record["applicable"] = false;
     out.record["note"] = "no control devices in this wave: the gate has nothing to compare with";
@@ -213,8 +228,8 @@ GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, d
   }
   std::vector<std::string> why;
   // Half an event keeps a rate of 0 (or 1) usable by the normal approximation.
-  double p1 = std::clamp(rate, 0.5 / n_cohort, 1 - 0.5 / n_cohort);
-  double p2 = std::min(p1 + max_increase, 1 - 0.5 / n_cohort);
+  double p1 = std::clamp(rate, 0.5 / n_sample, 1 - 0.5 / n_sample);
+  double p2 = std::min(p1 + max_increase, 1 - 0.5 / n_sample);
   if (p2 <= p1) {
     why.push_back(fmt::format("maxIncrease {} leaves no room to show that the rate did not rise", pp(max_increase)));
   } else {
@@ -250,10 +265,10 @@ GatePower distribution_power(const GateSpec& g, const WavePlan& w, double alpha,
     return out;
   }
   std::vector<std::string> why;
-  auto values = cohort.values(metric);
+  const auto& values = cohort.values(metric);
   double sd = values.size() >= 2 ? sample_sd(values) : 0.0;
   double med = values.empty() ? 0.0 : median(values);
-  out.record["cohortValues"] = values.size();
+  out.record["sampleValues"] = values.size();
   if (sd > 0 && med != 0 && tolerance > 0) {
     double shift_sd = tolerance * std::abs(med) / sd;
     auto needed = mann_whitney_sample_size(shift_sd, alpha / 2, power);
@@ -405,7 +420,7 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   plan.excluded = options.excluded;
 
   // Who takes part: enabled devices on the baseline version.
-  std::vector<const hub::Device*> enabled;
+  std::vector<std::pair<const hub::Device*, std::string>> enabled;  // with its reported version
   enabled.reserve(cohort.size());
   std::map<std::string, std::size_t> versions;
   for (const auto& d : cohort) {
@@ -413,9 +428,9 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
       ++plan.disabled;
       continue;
     }
-    enabled.push_back(&d);
     auto v = reported_version(d);
     ++versions[v.empty() ? k_no_version : v];
+    enabled.emplace_back(&d, std::move(v));
   }
   if (plan.disabled > 0) {
     plan.warnings.push_back(fmt::format("{} disabled device{} left out: they could never report", plan.disabled,
@@ -451,14 +466,13 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   std::vector<Member> members;
   members.reserve(enabled.size());
   std::map<std::string, std::size_t> others;
-  for (const auto* d : enabled) {
-    auto v = reported_version(*d);
+  for (const auto& [d, v] : enabled) {
     if (v != plan.baseline_version) {
       ++others[v.empty() ? k_no_version : v];
       ++plan.off_baseline;
       continue;
     }
-    members.push_back({membership_hash(spec.name, d->id), d, 0});
+    members.push_back({membership_hash(spec.name, d->id), d, 0, stratum_key(*d, spec.baseline.stratify_by)});
   }
   if (plan.off_baseline > 0) {
     plan.warnings.push_back(fmt::format("{} device{} left out: {} not on the baseline {} ({})", plan.off_baseline,
@@ -478,7 +492,7 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   // Strata, each a list of positions in hash order.
   std::map<std::string, std::size_t> stratum_index;
   for (auto& m : members) {
-    stratum_index.emplace(stratum_key(*m.device, spec.baseline.stratify_by), 0);
+    stratum_index.emplace(m.stratum_key, 0);
   }
   std::vector<std::string> stratum_names;
   for (auto& [key, index] : stratum_index) {
@@ -488,7 +502,7 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   std::vector<std::vector<std::size_t>> strata(stratum_names.size());
   for (std::size_t i = 0; i < members.size(); ++i) {
     auto& m = members[i];
-    m.stratum = stratum_index[stratum_key(*m.device, spec.baseline.stratify_by)];
+    m.stratum = stratum_index[m.stratum_key];
     strata[m.stratum].push_back(i);
   }
   std::vector<std::size_t> sizes;
@@ -587,7 +601,7 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   if (spec.gates.empty()) {
     plan.warnings.push_back("no gates: every wave is promoted once its bake.min has passed");
   }
-  CohortStats stats{members, {}};
+  CohortStats stats{members, {}, {}, {}};
   std::vector<std::string> notes;
   for (auto& wp : plan.waves) {
     for (const auto& g : spec.gates) {
