@@ -1,0 +1,6 @@
+# Sources of lib/aiot/sim (the fleet simulator): target_sources(aiot_core PRIVATE aiot/sim/FILE.cpp)
+target_sources(aiot_core PRIVATE aiot/sim/random.cpp)
+target_sources(aiot_core PRIVATE aiot/sim/profile.cpp)
+target_sources(aiot_core PRIVATE aiot/sim/device.cpp)
+target_sources(aiot_core PRIVATE aiot/sim/store.cpp)
+target_sources(aiot_core PRIVATE aiot/sim/simulator.cpp)
