@@ -435,6 +435,8 @@ TEST_CASE("planner: power numbers are the stats helpers' and underpowered gates 
   SUBCASE("without reports of the metric the distribution gate's power is unknown, and said so") {
     auto blank = make_plan(spec_of(waves, gates), fleet(1000));
     CHECK(blank.waves[0].power["latency"]["known"] == false);
+    CHECK(blank.waves[0].power["crash-free"]["known"] == false);
+    CHECK(blank.waves[0].power["crash-free"]["baselineReporting"] == 0);
     CHECK(std::any_of(blank.warnings.begin(), blank.warnings.end(),
                       [](const std::string& s) { return s.starts_with("gate latency: power unknown in wave canary"); }));
   }
@@ -484,5 +486,5 @@ TEST_CASE("planner: a 10,000-device cohort") {
   CHECK(plan.waves[1].cumulative == 2500);
   CHECK(plan.waves[2].cumulative == 10000);
   CHECK(plan.waves[0].power["c"]["baselineRate"] == 0.0);
-  CHECK(plan.waves[0].power["c"]["baselineSample"] == 2000);  // estimated from the first 2,000 in hash order
+  CHECK(plan.waves[0].power["c"]["baselineReporting"] == 10000);
 }

@@ -223,47 +223,52 @@ TEST_CASE("rollout spec: defaults of a minimal spec") {
   CHECK_FALSE(s.approval_start);
 }
 
-TEST_CASE("rollout spec: gate defaults match the gate parameter structs") {
+TEST_CASE("rollout spec: gate defaults are those of the gate parameter structs") {
   auto s = parse_spec(minimal("  gates:\n"
                               "    - {name: a, type: outcome}\n"
-                              "    - {name: b, type: proportion-vs-baseline, event: \"reported.x = true\", maxIncrease: 0.01}\n"
+                              "    - {name: b, type: proportion-vs-baseline, event: \"reported.x = 1\", maxIncrease: 0.01}\n"
                               "    - {name: c, type: distribution-vs-baseline, metric: properties.reported.lat}\n"
                               "    - {name: d, type: threshold, metric: reported.conf, failureCondition: \"<0.5\"}\n"),
                       "g.yaml");
   REQUIRE(s.gates.size() == 4);
-  auto o = aiot::rollout::outcome_params(s.gates[0], 3);
+  const auto& o = s.gates[0].params;
   aiot::rollout::OutcomeParams od;
-  CHECK(o.name == "a");
-  CHECK(o.critical);
-  CHECK(o.success_at_least == od.success_at_least);
-  CHECK(o.failure_above == od.failure_above);
-  CHECK_FALSE(o.max_failed_count.has_value());
-  CHECK(o.min_samples == od.min_samples);
-  CHECK(o.timeout_counts_as_failure);
-  CHECK(o.mode == aiot::rollout::OutcomeMode::confidence);
-  CHECK(o.alpha == doctest::Approx(0.05));
-  CHECK(o.looks == 3);
+  CHECK(s.gates[0].critical);
+  CHECK_FALSE(s.gates[0].dry_run);
+  CHECK(o["successAtLeast"] == od.success_at_least);
+  CHECK(o["failureAbove"] == od.failure_above);
+  CHECK_FALSE(o.contains("maxFailedCount"));
+  CHECK(o["minSamples"] == od.min_samples);
+  CHECK(o["timeoutCountsAsFailure"] == od.timeout_counts_as_failure);
+  CHECK(o["mode"] == "confidence");
+  CHECK(o["confidence"] == 0.95);
 
-  auto p = aiot::rollout::proportion_params(s.gates[1], 2);
-  CHECK(p.max_increase == doctest::Approx(0.01));
-  CHECK(p.min_samples_canary == aiot::rollout::ProportionParams{}.min_samples_canary);
-  CHECK(p.min_samples_baseline == aiot::rollout::ProportionParams{}.min_samples_baseline);
-  CHECK(p.looks == 2);
-  CHECK(s.gates[1].params["event"] == "properties.reported.x = true");
+  const auto& p = s.gates[1].params;
+  aiot::rollout::ProportionParams pd;
+  CHECK(p["event"] == "properties.reported.x == 1");  // '=' as in hub queries, normalised
+  CHECK(p["maxIncrease"] == doctest::Approx(0.01));
+  CHECK(p["minSamples"] == nlohmann::json{{"canary", pd.min_samples_canary}, {"baseline", pd.min_samples_baseline}});
 
-  auto d = aiot::rollout::distribution_params(s.gates[2], 1);
-  CHECK(d.direction == aiot::rollout::Direction::increase);
-  CHECK(d.tolerance == doctest::Approx(0.10));
-  CHECK(d.min_samples == aiot::rollout::DistributionParams{}.min_samples);
-  CHECK(s.gates[2].params["perDevice"] == "median");
+  const auto& d = s.gates[2].params;
+  aiot::rollout::DistributionParams dd;
+  CHECK(d["metric"] == "properties.reported.lat");
+  CHECK(d["direction"] == aiot::rollout::to_string(dd.direction));
+  CHECK(d["tolerance"] == dd.tolerance);
+  CHECK(d["minSamples"] == dd.min_samples);
+  CHECK(d["perDevice"] == "median");
+  CHECK(d["minPerDevice"] == 1);
 
-  auto t = aiot::rollout::threshold_params(s.gates[3], 1);
-  CHECK(t.aggregate == aiot::rollout::Aggregate::median);
-  CHECK(t.failure_condition == "< 0.5");
-  CHECK(t.success_condition.empty());
-  CHECK(t.consecutive_success == 1);
-
-  CHECK_THROWS_AS(aiot::rollout::outcome_params(s.gates[1], 1), Error);
+  const auto& t = s.gates[3].params;
+  aiot::rollout::ThresholdParams td;
+  CHECK(t["aggregate"] == aiot::rollout::to_string(td.aggregate));
+  CHECK(t["failureCondition"] == "< 0.5");
+  CHECK_FALSE(t.contains("successCondition"));
+  CHECK(t["failureLimit"] == td.failure_limit);
+  CHECK(t["inconclusiveLimit"] == td.inconclusive_limit);
+  CHECK(t["consecutiveSuccess"] == td.consecutive_success);
+  CHECK(t["minSamples"] == td.min_samples);
+  // What the gates get is what they parse.
+  CHECK(aiot::rollout::parse_condition(t["failureCondition"].get<std::string>()).threshold == 0.5);
 }
 
 TEST_CASE("rollout spec: short and alternative forms") {
@@ -279,10 +284,11 @@ TEST_CASE("rollout spec: short and alternative forms") {
   }
   SUBCASE("exclude as {query}, maxIncrease as a fraction, minSamples as one number") {
     auto s = parse_spec(minimal("  exclude: {query: \"tags.ring = 'lab'\"}\n"
-                                "  gates: [{name: p, type: proportion-vs-baseline, event: \"reported.crashes > 0\", "
+                                "  gates: [{name: p, type: proportion-vs-baseline, event: \"properties.reported.crashes>=2\", "
                                 "maxIncrease: 0.002, minSamples: 40}]\n"),
                         "r.yaml");
     CHECK(s.exclude_query == "tags.ring = 'lab'");
+    CHECK(s.gates[0].params["event"] == "properties.reported.crashes >= 2");
     CHECK(s.gates[0].params["maxIncrease"] == doctest::Approx(0.002));
     CHECK(s.gates[0].params["minSamples"] == nlohmann::json{{"canary", 40}, {"baseline", 40}});
   }
@@ -339,8 +345,8 @@ TEST_CASE("rollout spec: planned looks for the Bonferroni split") {
   s.analysis.bonferroni = false;
   CHECK(aiot::rollout::planned_looks(s, s.waves[0]) == 1);
   s.analysis.bonferroni = true;
-  s.waves[0].bake_max = 31min;
-  CHECK(aiot::rollout::planned_looks(s, s.waves[0]) == 2);  // rounded up
+  s.waves[0].bake_max = 89min;
+  CHECK(aiot::rollout::planned_looks(s, s.waves[0]) == 2);  // whole intervals
   s.waves[0].bake_max = 0ms;
   s.waves[0].bake_min = 0ms;
   CHECK(aiot::rollout::planned_looks(s, s.waves[0]) == 1);
@@ -394,7 +400,9 @@ TEST_CASE("rollout spec: each bad field is named with its line") {
        "rollout.yaml:21: spec.gates[2].metric", "not a reported metric"},
       {10, "  baseline: {stratifyBy: hw}", "rollout.yaml:10: spec.baseline.stratifyBy", "expected a list of tag names"},
       {20, "    - {name: crash-free, type: proportion-vs-baseline, event: \"reported.c >\", maxIncrease: 0.5pp}",
-       "rollout.yaml:20: spec.gates[1].event", "query:1:"},
+       "rollout.yaml:20: spec.gates[1].event", "expected '<metric> <op> <number>'"},
+      {20, "    - {name: crash-free, type: proportion-vs-baseline, event: \"tags.c > 1\", maxIncrease: 0.5pp}",
+       "rollout.yaml:20: spec.gates[1].event", "must test a reported value"},
       {21, "    - {name: install, type: threshold, metric: reported.c, failureCondition: \"< 1\"}",
        "rollout.yaml:21: spec.gates[2].name", "already used by spec.gates[0] (line 19)"},
       {16, "  rate: {maxInFlight: -1}", "rollout.yaml:16: spec.rate.maxInFlight", "at least 0"},

@@ -13,9 +13,9 @@
 #include "aiot/core/error.hpp"
 #include "aiot/core/strings.hpp"
 #include "aiot/core/time.hpp"
-#include "aiot/hub/query.hpp"
 #include "aiot/output/output.hpp"
 #include "aiot/rollout/backend.hpp"
+#include "aiot/rollout/gates.hpp"
 #include "aiot/rollout/stats.hpp"
 
 namespace aiot::rollout {
@@ -111,36 +111,33 @@ std::string size_text(const WaveSpec& w) {
                                               : fmt::format("{}%", w.size);
 }
 
-// What the cohort reports now, for the power check of the baseline gates: estimated from the
-// first k_stats_sample members in hash order (a random sample of the cohort), so the cost stays
-// flat for large fleets. Each gate's numbers are computed once, not once per wave.
-constexpr std::size_t k_stats_sample = 2000;
+// What the cohort reports now, for the power check of the baseline gates. Each gate's numbers
+// are computed once, not once per wave.
 
 struct CohortStats {
   const std::vector<Member>& members;
-  std::vector<json> twins;  // built on first use
-  std::map<std::string, std::pair<std::size_t, std::size_t>> event_counts;  // condition -> (events, devices)
+  std::map<std::string, std::pair<std::size_t, std::size_t>> event_counts;  // event -> (events, reporting)
   std::map<std::string, std::vector<double>> metric_values;                 // twin path -> values
 
-  std::size_t sample_size() const { return std::min(members.size(), k_stats_sample); }
-
-  // (events, devices looked at) for a query condition.
-  std::pair<std::size_t, std::size_t> count_matching(const std::string& condition) {
-    if (auto it = event_counts.find(condition); it != event_counts.end()) {
+  // (devices with the event, devices reporting the metric) for a normalised event
+  // "properties.reported.PATH OP NUMBER", judged as the controller judges it per device.
+  std::pair<std::size_t, std::size_t> count_events(const std::string& event) {
+    if (auto it = event_counts.find(event); it != event_counts.end()) {
       return it->second;
     }
-    if (twins.empty()) {
-      twins.reserve(sample_size());
-      for (std::size_t i = 0; i < sample_size(); ++i) {
-        twins.push_back(hub::to_twin_json(*members[i].device));
+    auto space = event.find(' ');
+    std::string_view path = std::string_view(event).substr(0, space);
+    path.remove_prefix(std::string_view("properties.reported.").size());
+    auto condition = parse_condition(event.substr(space + 1));
+    std::size_t x = 0, n = 0;
+    for (const auto& m : members) {
+      const json* v = output::find_path(m.device->reported, path);
+      if (v && v->is_number()) {
+        ++n;
+        x += condition.holds(v->get<double>()) ? 1 : 0;
       }
     }
-    auto q = hub::query::Query::parse(condition);
-    std::size_t x = 0;
-    for (const auto& t : twins) {
-      x += q.matches(t) ? 1 : 0;
-    }
-    return event_counts[condition] = {x, twins.size()};
+    return event_counts[event] = {x, n};
   }
 
   const std::vector<double>& values(const std::string& twin_path) {
@@ -150,8 +147,8 @@ struct CohortStats {
     std::string_view rel = twin_path;
     rel.remove_prefix(std::string_view("properties.reported.").size());
     std::vector<double> out;
-    for (std::size_t i = 0; i < sample_size(); ++i) {
-      const json* v = output::find_path(members[i].device->reported, rel);
+    for (const auto& m : members) {
+      const json* v = output::find_path(m.device->reported, rel);
       if (v && v->is_number()) {
         double d = v->get<double>();
         if (std::isfinite(d)) {
@@ -205,7 +202,8 @@ GatePower outcome_power(const GateSpec& g, const WavePlan& w, double alpha) {
   return out;
 }
 
-GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, double power, CohortStats& cohort) {
+GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, double power, CohortStats& cohort,
+                           std::vector<std::string>& notes) {
   GatePower out;
   auto nc = static_cast<std::int64_t>(w.devices.size());
   auto nb = static_cast<std::int64_t>(w.control.size());
@@ -213,13 +211,14 @@ GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, d
   auto ms_c = g.params["minSamples"].value("canary", std::int64_t{100});
   auto ms_b = g.params["minSamples"].value("baseline", std::int64_t{100});
   std::string event = g.params.value("event", std::string());
-  auto [events, looked_at] = cohort.count_matching(event);
-  auto n_sample = static_cast<double>(looked_at);
-  double rate = static_cast<double>(events) / n_sample;
-  out.record = {{"canary", nc},           {"control", nb},     {"alpha", alpha / 2},
-                {"power", power},         {"maxIncrease", max_increase},
-                {"baselineRate", rate},   {"baselineEvents", events},
-                {"baselineSample", looked_at},
+  auto [events, reporting] = cohort.count_events(event);
+  out.record = {{"canary", nc},
+                {"control", nb},
+                {"alpha", alpha / 2},
+                {"power", power},
+                {"maxIncrease", max_increase},
+                {"baselineEvents", events},
+                {"baselineReporting", reporting},
                 {"minSamples", {{"canary", ms_c}, {"baseline", ms_b}}}};
   if (nb == 0) {
     out.record["applicable"] = false;
@@ -227,6 +226,21 @@ GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, d
     return out;
   }
   std::vector<std::string> why;
+  if (nc < ms_c || nb < ms_b) {
+    why.push_back(fmt::format("minSamples is {} canary / {} control, the wave has {} / {}", ms_c, ms_b, nc, nb));
+  }
+  if (reporting == 0) {
+    out.record["known"] = false;
+    out.record["note"] = fmt::format("power unknown: no device of the cohort reports the metric of {}", event);
+    notes.push_back(fmt::format("gate {}: power unknown in wave {}: no device of the cohort reports the metric of \"{}\"",
+                                g.name, w.name, event));
+    out.underpowered = !why.empty();
+    out.why = str::join(why, "; ");
+    return out;
+  }
+  auto n_sample = static_cast<double>(reporting);
+  double rate = static_cast<double>(events) / n_sample;
+  out.record["baselineRate"] = rate;
   // Half an event keeps a rate of 0 (or 1) usable by the normal approximation.
   double p1 = std::clamp(rate, 0.5 / n_sample, 1 - 0.5 / n_sample);
   double p2 = std::min(p1 + max_increase, 1 - 0.5 / n_sample);
@@ -237,12 +251,9 @@ GatePower proportion_power(const GateSpec& g, const WavePlan& w, double alpha, d
     auto needed = two_proportion_sample_size(p1, p2, alpha / 2, power);
     out.record["devicesPerArmNeeded"] = needed;
     if (std::min(nc, nb) < needed) {
-      why.push_back(fmt::format("has {} canary and {} control devices, but telling a {} rise from {} needs {} per arm",
-                                nc, nb, pp(max_increase), pct(rate), needed));
+      why.insert(why.begin(), fmt::format("has {} canary and {} control devices, but telling a {} rise from {} needs {} per arm",
+                                          nc, nb, pp(max_increase), pct(rate), needed));
     }
-  }
-  if (nc < ms_c || nb < ms_b) {
-    why.push_back(fmt::format("minSamples is {} canary / {} control, the wave has {} / {}", ms_c, ms_b, nc, nb));
   }
   out.underpowered = !why.empty();
   out.why = str::join(why, "; ");
@@ -601,7 +612,7 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
   if (spec.gates.empty()) {
     plan.warnings.push_back("no gates: every wave is promoted once its bake.min has passed");
   }
-  CohortStats stats{members, {}, {}, {}};
+  CohortStats stats{members, {}, {}};
   std::vector<std::string> notes;
   for (auto& wp : plan.waves) {
     for (const auto& g : spec.gates) {
@@ -610,7 +621,9 @@ Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, 
       switch (g.type) {
         case GateType::outcome: gp = outcome_power(g, wp, alpha); break;
         case GateType::threshold: gp = threshold_power(g, wp); break;
-        case GateType::proportion_vs_baseline: gp = proportion_power(g, wp, alpha, options.power, stats); break;
+        case GateType::proportion_vs_baseline:
+          gp = proportion_power(g, wp, alpha, options.power, stats, notes);
+          break;
         case GateType::distribution_vs_baseline:
           gp = distribution_power(g, wp, alpha, options.power, stats, notes);
           break;

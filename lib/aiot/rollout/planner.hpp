@@ -20,12 +20,13 @@
 //   approvals and install time are not included.
 // - Power, per wave and gate (stats.hpp helpers, α' = (1 − confidence) / planned_looks):
 //   outcome: min_detectable_failure_rate(n, α') vs failureAbove, and n vs minSamples;
-//   proportion-vs-baseline: two_proportion_sample_size(p_b, p_b + maxIncrease, α', power) per arm,
-//     p_b = the share of the cohort matching `event` now;
-//   distribution-vs-baseline: mann_whitney_sample_size(τ·|median| / sd, α', power) per arm, median
+//   proportion-vs-baseline: two_proportion_sample_size(p_b, p_b + maxIncrease, α'/2, power) per arm,
+//     p_b = the share of the cohort devices reporting the event's metric that have the event now
+//     ("unknown" when none reports it; a p_b of 0 is taken as half an event, 0.5 / reporting);
+//   distribution-vs-baseline: mann_whitney_sample_size(τ·|median| / sd, α'/2, power) per arm, median
 //     and sd of the metric over the cohort now ("unknown" when fewer than 2 devices report it);
 //   threshold: n vs minSamples. The two baseline gates judge with two-sided intervals at 1 − α',
-//   so their sample sizes use α'/2; p_b of 0 is taken as half an event (0.5 / cohort size).
+//   so their sample sizes use α'/2.
 //   An underpowered critical, non-dry-run gate goes to Plan::underpowered (`plan` exits 2 unless
 //   --allow-underpowered); every underpowered gate is a warning.
 #include <string>

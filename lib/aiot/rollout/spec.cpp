@@ -617,17 +617,6 @@ std::string metric_path(const Value& v) {
   return full;
 }
 
-// A device query condition; "reported.x > 0" is short for "properties.reported.x > 0".
-std::string event_query(const Value& v) {
-  std::string s = v.nonempty("a condition like \"reported.aiot.health.crashes_1h > 0\"");
-  std::string text = s.starts_with("reported.") ? "properties." + s : s;
-  try {
-    return hub::query::Query::parse(text).to_string();
-  } catch (const Error& e) {
-    v.fail(e.message(), "example: event: \"reported.aiot.health.crashes_1h > 0\" (hub query syntax)");
-  }
-}
-
 const char* op_text(CompareOp op) {
   switch (op) {
     case CompareOp::ge: return ">=";
@@ -638,6 +627,38 @@ const char* op_text(CompareOp op) {
     case CompareOp::ne: return "!=";
   }
   return "?";
+}
+
+// "reported.aiot.health.crashes_1h > 0": a reported number compared with a constant, per device.
+// Kept to what every provider can evaluate on a device's report; normalised to
+// "properties.reported.aiot.health.crashes_1h > 0" ('=' is written '==').
+std::string event_text(const Value& v) {
+  std::string s = v.nonempty("a condition like \"reported.aiot.health.crashes_1h > 0\"");
+  auto op_at = s.find_first_of("<>=!");
+  const char* shape = "expected '<metric> <op> <number>', e.g. \"reported.aiot.health.crashes_1h > 0\" (op: >=, >, <=, <, ==, !=)";
+  if (op_at == std::string::npos || op_at == 0) {
+    v.fail(fmt::format("'{}': {}", s, shape));
+  }
+  std::string path(str::trim(std::string_view(s).substr(0, op_at)));
+  std::string condition(str::trim(std::string_view(s).substr(op_at)));
+  if (condition[0] == '=' && (condition.size() == 1 || condition[1] != '=')) {
+    condition = "=" + condition;  // '=' as in the hub query language means '=='
+  }
+  if (path.find(' ') != std::string::npos) {
+    v.fail(fmt::format("'{}': {}", s, shape));
+  }
+  std::string full = path.starts_with("reported.") ? "properties." + path : path;
+  if (!full.starts_with("properties.reported.")) {
+    v.fail(fmt::format("'{}': the event must test a reported value (reported.PATH), e.g. \"reported.aiot.health.crashes_1h > 0\"",
+                       s));
+  }
+  try {
+    auto c = parse_condition(condition);
+    (void)hub::query::Query::parse(fmt::format("IS_NUMBER({})", full));
+    return fmt::format("{} {} {}", full, op_text(c.op), plain(c.threshold));
+  } catch (const Error&) {
+    v.fail(fmt::format("'{}': {}", s, shape));
+  }
 }
 
 // Canonical ">= 0.8", so spacing does not change the digest.
@@ -729,7 +750,7 @@ GateSpec parse_gate(const Value& v) {
   } else if (type == "proportion-vs-baseline") {
     g.type = GateType::proportion_vs_baseline;
     ProportionParams d;
-    p["event"] = event_query(m.need("event", "the per-device event to count, e.g. \"reported.aiot.health.crashes_1h > 0\""));
+    p["event"] = event_text(m.need("event", "the per-device event to count, e.g. \"reported.aiot.health.crashes_1h > 0\""));
     p["maxIncrease"] = m.need("maxIncrease", "the tolerated rise of the event rate, e.g. '0.5pp'").points();
     confidence();
     if (auto ms = m.get("minSamples")) {
@@ -1091,90 +1112,9 @@ std::int64_t planned_looks(const RolloutSpec& spec, const WaveSpec& wave) {
   if (!spec.analysis.bonferroni) {
     return 1;
   }
-  auto horizon = wave.bake_max.count() > 0 ? wave.bake_max : wave.bake_min;
-  auto interval = spec.analysis.interval.count();
-  if (horizon.count() <= 0 || interval <= 0) {
-    return 1;
-  }
-  return std::max<std::int64_t>(1, (horizon.count() + interval - 1) / interval);
-}
-
-namespace {
-
-void require_type(const GateSpec& g, GateType t) {
-  if (g.type != t) {
-    throw Error::usage(fmt::format("gate {} is a {} gate, not {}", g.name, to_string(g.type), to_string(t)));
-  }
-}
-
-template <typename P>
-void fill_common(P& p, const GateSpec& g) {
-  p.name = g.name;
-  p.critical = g.critical;
-  p.dry_run = g.dry_run;
-}
-
-}  // namespace
-
-OutcomeParams outcome_params(const GateSpec& g, std::int64_t looks) {
-  require_type(g, GateType::outcome);
-  OutcomeParams o;
-  fill_common(o, g);
-  const json& p = g.params;
-  o.success_at_least = p.value("successAtLeast", o.success_at_least);
-  o.failure_above = p.value("failureAbove", o.failure_above);
-  if (p.contains("maxFailedCount")) {
-    o.max_failed_count = p["maxFailedCount"].get<std::int64_t>();
-  }
-  o.min_samples = p.value("minSamples", o.min_samples);
-  o.timeout_counts_as_failure = p.value("timeoutCountsAsFailure", o.timeout_counts_as_failure);
-  o.mode = p.value("mode", std::string("confidence")) == "point" ? OutcomeMode::point : OutcomeMode::confidence;
-  o.alpha = 1.0 - p.value("confidence", 0.95);
-  o.looks = looks;
-  return o;
-}
-
-ThresholdParams threshold_params(const GateSpec& g, std::int64_t /*looks: Argo semantics count looks instead*/) {
-  require_type(g, GateType::threshold);
-  ThresholdParams t;
-  fill_common(t, g);
-  const json& p = g.params;
-  t.aggregate = parse_aggregate(p.value("aggregate", std::string("median")));
-  t.success_condition = p.value("successCondition", std::string());
-  t.failure_condition = p.value("failureCondition", std::string());
-  t.failure_limit = p.value("failureLimit", t.failure_limit);
-  t.inconclusive_limit = p.value("inconclusiveLimit", t.inconclusive_limit);
-  t.consecutive_success = p.value("consecutiveSuccess", t.consecutive_success);
-  t.min_samples = p.value("minSamples", t.min_samples);
-  return t;
-}
-
-ProportionParams proportion_params(const GateSpec& g, std::int64_t looks) {
-  require_type(g, GateType::proportion_vs_baseline);
-  ProportionParams q;
-  fill_common(q, g);
-  const json& p = g.params;
-  q.max_increase = p.value("maxIncrease", q.max_increase);
-  q.alpha = 1.0 - p.value("confidence", 0.95);
-  q.looks = looks;
-  if (p.contains("minSamples")) {
-    q.min_samples_canary = p["minSamples"].value("canary", q.min_samples_canary);
-    q.min_samples_baseline = p["minSamples"].value("baseline", q.min_samples_baseline);
-  }
-  return q;
-}
-
-DistributionParams distribution_params(const GateSpec& g, std::int64_t looks) {
-  require_type(g, GateType::distribution_vs_baseline);
-  DistributionParams d;
-  fill_common(d, g);
-  const json& p = g.params;
-  d.direction = parse_direction(p.value("direction", std::string("increase")));
-  d.tolerance = p.value("tolerance", d.tolerance);
-  d.alpha = 1.0 - p.value("confidence", 0.95);
-  d.looks = looks;
-  d.min_samples = p.value("minSamples", d.min_samples);
-  return d;
+  auto interval = std::max<std::int64_t>(1, spec.analysis.interval.count());
+  auto span = wave.bake_max.count() > 0 ? wave.bake_max : std::max(wave.bake_min, spec.analysis.interval);
+  return std::max<std::int64_t>(1, span.count() / interval);
 }
 
 }  // namespace aiot::rollout

@@ -52,8 +52,9 @@ struct GateSpec {
   bool dry_run = false;
   // The type's parameters, validated and normalised, every default filled in (docs/rollouts.md):
   // fractions as numbers ("95%" -> 0.95, "0.5pp" -> 0.005), metric paths as twin paths
-  // ("properties.reported.aiot.health.latency_p95_ms"), the proportion gate's `event` as a
-  // canonical hub query condition. Keys are the spec's (successAtLeast, minSamples, ...).
+  // ("properties.reported.aiot.health.latency_p95_ms"), the proportion gate's `event` as
+  // "<twin path> <op> <number>" with op one of >=, >, <=, <, ==, != (gates.hpp parse_condition),
+  // conditions as "<op> <number>". Keys are the spec's (successAtLeast, minSamples, ...).
   json params = json::object();
   std::size_t line = 0;
 };
@@ -99,19 +100,9 @@ struct RolloutSpec {
 RolloutSpec parse_spec(const std::string& yaml_text, const std::string& source);
 
 // Planned looks L of a wave, for the Bonferroni split α' = α / L: 1 with `looks: none`, else
-// ceil(horizon / interval) with horizon = bake.max, or bake.min when bake.max is unlimited; at least 1.
+// floor(span / interval), at least 1, with span = bake.max, or max(bake.min, interval) when
+// bake.max is unlimited. The plan's power check and the controller's gates must use the same L.
 std::int64_t planned_looks(const RolloutSpec& spec, const WaveSpec& wave);
-
-// A gate's parameters in the structs of gates.hpp (alpha = 1 − confidence, looks as given).
-// Error::usage when the gate is of another type.
-struct OutcomeParams;
-struct ThresholdParams;
-struct ProportionParams;
-struct DistributionParams;
-OutcomeParams outcome_params(const GateSpec& gate, std::int64_t looks);
-ThresholdParams threshold_params(const GateSpec& gate, std::int64_t looks);
-ProportionParams proportion_params(const GateSpec& gate, std::int64_t looks);
-DistributionParams distribution_params(const GateSpec& gate, std::int64_t looks);
 
 std::string_view to_string(GateType type);  // "outcome", "threshold", "proportion-vs-baseline", ...
 
