@@ -110,11 +110,22 @@ TEST_CASE("sim device: the contract sequence for one device, seed 7, is exact") 
     auto again = step(d, profile(), 7, t0 + hours(2), t0 + hours(3), want("2.1"));
     CHECK_FALSE(again.started);
     CHECK(again.patch == json{{"aiot", {{"health", again.patch["aiot"]["health"]}}}});
-    // ...and a new desired version starts attempt 2.
-    auto next = step(d, profile(), 7, t0 + hours(3), t0 + hours(4), want("2.2"));
-    CHECK(next.started);
-    CHECK(d.attempt == 2);
-    CHECK(d.running == "2.2");
+    SUBCASE("a new desired version starts attempt 2") {
+      auto next = step(d, profile(), 7, t0 + hours(3), t0 + hours(4), want("2.2"));
+      CHECK(next.started);
+      CHECK(d.attempt == 2);
+      CHECK(d.running == "2.2");
+    }
+    SUBCASE("rolled back to 2.0, which it runs: acknowledged as succeeded, so the rollback can be verified") {
+      auto back = step(d, profile(), 7, t0 + hours(3), t0 + hours(3) + minutes(5), want("2.0"), true);
+      CHECK(back.started);
+      REQUIRE(back.reports.size() == 1);
+      CHECK(back.patch["aiot"]["ota"]["state"] == "succeeded");
+      CHECK(back.patch["aiot"]["ota"]["version"] == "2.0");
+      CHECK(back.patch["aiot"]["ota"]["error"].is_null());  // clears the failure's error in the twin
+      CHECK(back.downloading == 0);
+      CHECK(d.running == "2.0");
+    }
   }
 }
 
@@ -163,10 +174,14 @@ TEST_CASE("sim device: a desired change during an install restarts towards the n
     CHECK(d.running == "2.2");
   }
 
-  SUBCASE("back to the baseline it still runs: a full install of 2.0, reported as such") {
-    auto r2 = step(d, profile(), 7, first.installing, first.installing + hours(1), want("2.0"), true);
+  SUBCASE("back to the baseline it still runs: the install is dropped and 2.0 acknowledged, nothing downloaded") {
+    auto r2 = step(d, profile(), 7, first.installing, first.installing + minutes(30), want("2.0"), true);
     CHECK(r2.started);
-    CHECK(r2.patch["aiot"]["ota"]["state"] == "succeeded");
+    CHECK(d.attempt == 2);
+    auto states = timeline(r2);
+    REQUIRE(states.size() == 2);
+    CHECK(states[0].rfind("succeeded@2026-11-23T09:08:", 0) == 0);  // after the reaction delay
+    CHECK(states[1] == "health" + states[0].substr(9));
     CHECK(r2.patch["aiot"]["ota"]["version"] == "2.0");
     CHECK(r2.patch["aiot"]["model"]["version"] == "2.0");
     CHECK(d.running == "2.0");

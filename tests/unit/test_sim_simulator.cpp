@@ -270,6 +270,16 @@ TEST_CASE("sim advance: 2.1 fails 15% of installs (2,000 devices, 99.9% binomial
   auto failed = hub.list({.where = "properties.reported.aiot.ota.state = 'failed'", .limit = 1});
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].reported["aiot"]["ota"]["error"].get<std::string>().rfind("install failed: ", 0) == 0);
+
+  // Rolling everything back leaves every device reporting ota succeeded on 2.0, failed ones included.
+  dispatch(hub, ids(1, 2000), "2.0");
+  auto back = sim::advance(hub, hours(1));
+  CHECK(back.installs_started == 2000);
+  CHECK(back.failed == 0);
+  st = sim::Simulator::open(hub).status();
+  CHECK(st.by_ota_state == std::map<std::string, std::size_t>{{"succeeded", 2000}});
+  CHECK(st.by_version == std::map<std::string, std::size_t>{{"2.0", 2000}});
+  CHECK(hub.list({.where = "IS_DEFINED(properties.reported.aiot.ota.error)"}).empty());
 }
 
 TEST_CASE("sim determinism: two hubs, the same seed and commands give identical twins") {

@@ -120,13 +120,11 @@ StepResult step(DeviceState& d, const Profile& p, std::uint64_t seed, TimePoint 
 
   if (!desired.version.empty() && desired.version != d.seen_desired) {
     d.seen_desired = desired.version;
-    if (!d.target.empty() || desired.version != d.running) {
-      ++d.attempt;
-      d.target = desired.version;
-      d.target_name = desired.name.empty() ? d.model_name : desired.name;
-      d.started = from;
-      r.started = true;
-    }
+    ++d.attempt;
+    d.target = desired.version;
+    d.target_name = desired.name.empty() ? d.model_name : desired.name;
+    d.started = from;
+    r.started = true;
   }
 
   std::string running_before = d.running;
@@ -135,11 +133,16 @@ StepResult step(DeviceState& d, const Profile& p, std::uint64_t seed, TimePoint 
     auto b = p.resolve(d.target, d.hw, d.site, d.region);
     auto plan = plan_install(seed, d, b);
     auto in_interval = [&](TimePoint t) { return t > from && t <= to; };
-    if (in_interval(plan.downloading)) {
+    if (d.target == d.running) {
+      // Already running it (a rollback of a failed or unfinished install): nothing to download,
+      // the device acknowledges after its reaction delay.
+      plan.done = plan.downloading;
+      plan.succeeds = true;
+    } else if (in_interval(plan.downloading)) {
       r.reports.push_back({plan.downloading, aiot_patch("ota", ota("downloading", d.target, plan.downloading))});
       ++r.downloading;
     }
-    if (in_interval(plan.installing)) {
+    if (d.target != d.running && in_interval(plan.installing)) {
       r.reports.push_back({plan.installing, aiot_patch("ota", ota("installing", d.target, plan.installing))});
       ++r.installing;
     }

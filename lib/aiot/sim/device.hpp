@@ -5,15 +5,17 @@
 //
 // The contract, as simulated:
 // - The device looks at its desired aiot.model.version at the start of each advance interval
-//   (old, new]. When it differs from the version it last acted on, and from what it runs (or while
-//   an install is in progress), it starts install attempt n+1 towards it at `old`. A change during
-//   an install restarts towards the newest desired; a rollback (desired back to what it runs) is
-//   the same: a full install of that version, so the reports show it.
+//   (old, new]. When it differs from the version it last acted on, it starts attempt n+1 towards
+//   it at `old`; a change during an install abandons that install and restarts towards the newest
+//   desired. A failed version is not retried until the desired version changes again.
 // - An attempt takes T ~ the version's install.delay from `old` to its final report; it reports
 //   aiot.ota {state: "downloading"} after d1 (2-10% of T), {state: "installing"} after a further d2
 //   (35-65% of T), then "succeeded" (aiot.model = the new version) or "failed" (error "install
 //   failed: <reason>", the old version keeps running) with the version's failureRate. All times are
-//   whole seconds. A failed version is not retried until the desired version changes again.
+//   whole seconds.
+// - Every desired change ends in a report for that version: when the device already runs it (a
+//   rollback after a failed or unfinished install), it downloads nothing and reports
+//   {state: "succeeded"} after d1. A rollback after a successful update is a full install.
 // - It reports aiot.health after a success and every hour on the hour of sim time, drawn from the
 //   running version's health profile (with overrides for its hw, site and region). Each report
 //   describes a full hour of the running version (crashes_1h ~ Poisson(crashRate), inferences ~
