@@ -4,6 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -449,4 +452,21 @@ TEST_CASE("rollout spec: unknown top-level and section fields are refused, with 
     CHECK(e.message() == "rollout.yaml:16: spec.rate.maxInflight: unknown field (did you mean maxInFlight?)");
     CHECK(e.hint().find("maxInFlight, perMinute") != std::string::npos);
   }
+}
+
+TEST_CASE("rollout spec: every example under examples/rollouts parses") {
+  auto dir = std::filesystem::path(AIOT_SOURCE_DIR) / "examples" / "rollouts";
+  int parsed = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    CAPTURE(entry.path().string());
+    CHECK_NOTHROW(parse_spec(text.str(), entry.path().filename().string()));
+    ++parsed;
+  }
+  CHECK(parsed >= 3);
 }
