@@ -107,6 +107,22 @@ std::optional<TokenFields> parse_token(std::string_view header) {
   return f;
 }
 
+namespace {
+// Percent-decoding that keeps '+': a base64 signature is full of them, and some HTTP servers
+// (cpp-httplib 0.11) hand over header values already decoded.
+std::string decode_keep_plus(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += "%2B";
+    } else {
+      out += s[i];
+    }
+  }
+  return url_decode(out);
+}
+}  // namespace
+
 TokenCheck check_token(std::string_view header, std::string_view host, std::string_view key_name,
                        std::string_view key_base64, std::int64_t now) {
   auto f = parse_token(header);
@@ -116,20 +132,25 @@ TokenCheck check_token(std::string_view header, std::string_view host, std::stri
   if (ec != std::errc() || end != f->se.data() + f->se.size()) return TokenCheck::malformed;
   std::string resource, name, sig;
   try {
-    resource = str::to_lower(url_decode(f->sr));
-    name = url_decode(f->skn);
-    sig = url_decode(f->sig);
+    resource = decode_keep_plus(f->sr);
+    name = decode_keep_plus(f->skn);
+    sig = decode_keep_plus(f->sig);
   } catch (const Error&) {
     return TokenCheck::malformed;
   }
   if (expiry <= now) return TokenCheck::expired;
   std::string want_host = str::to_lower(host);
-  if (resource != want_host && resource.rfind(want_host + "/", 0) != 0) return TokenCheck::wrong_resource;
+  std::string have = str::to_lower(resource);
+  if (have != want_host && have.rfind(want_host + "/", 0) != 0) return TokenCheck::wrong_resource;
   if (name != key_name) return TokenCheck::unknown_key_name;
-  std::string expected = sign(key_base64, f->sr + "\n" + f->se);
-  if (expected.size() != sig.size() || CRYPTO_memcmp(expected.data(), sig.data(), sig.size()) != 0)
-    return TokenCheck::bad_signature;
-  return TokenCheck::valid;
+  // The signer signed the sr as it sent it; if the value arrives decoded, its canonical
+  // (RFC 3986, upper-case hex) encoding is what SDK signers produce.
+  for (const std::string& signed_sr : {f->sr, url_encode(resource)}) {
+    std::string expected = sign(key_base64, signed_sr + "\n" + f->se);
+    if (expected.size() == sig.size() && CRYPTO_memcmp(expected.data(), sig.data(), sig.size()) == 0)
+      return TokenCheck::valid;
+  }
+  return TokenCheck::bad_signature;
 }
 
 std::string_view to_string(TokenCheck c) {

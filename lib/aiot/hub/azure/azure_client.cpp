@@ -278,7 +278,8 @@ std::vector<json> AzureClient::query_all(std::string_view text, std::size_t limi
   std::vector<json> out;
   std::string continuation;
   do {
-    std::size_t want = limit == 0 ? 0 : std::min<std::size_t>(limit - out.size(), 1000);
+    // 1000 a page (the SDKs' default) unless fewer are wanted: fewer round trips than the hub's 100.
+    std::size_t want = limit == 0 ? 1000 : std::min<std::size_t>(limit - out.size(), 1000);
     auto page = query(text, continuation, want);
     for (auto& item : page.items) {
       if (limit != 0 && out.size() >= limit) break;

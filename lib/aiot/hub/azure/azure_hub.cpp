@@ -146,16 +146,18 @@ class AzureHub final : public Hub, public Registry {
   };
   void import_round(std::span<const Device> devices, std::vector<Row>& rows, ImportMode mode,
                     std::vector<ImportResult>& results);
-  // Sends one importMode for `rows` in bulk calls; returns, per row, the error (if any).
+  // Sends one importMode for `rows` in bulk calls; returns, per row, the error (if any). `retried`
+  // tells whether any call needed more than one attempt (so a lost answer may hide a success).
   std::vector<std::optional<BulkItem>> send_bulk(const std::vector<const Device*>& devices, std::string_view import_mode,
-                                                 std::vector<std::optional<Error>>& batch_errors);
+                                                 std::vector<std::optional<Error>>& batch_errors, bool* retried = nullptr);
 
   std::unique_ptr<AzureClient> client_;
 };
 
 std::vector<std::optional<BulkItem>> AzureHub::send_bulk(const std::vector<const Device*>& devices,
                                                          std::string_view import_mode,
-                                                         std::vector<std::optional<Error>>& batch_errors) {
+                                                         std::vector<std::optional<Error>>& batch_errors,
+                                                         bool* retried) {
   std::vector<std::optional<BulkItem>> per_row(devices.size());
   batch_errors.assign(devices.size(), std::nullopt);
   auto ranges = chunks_of(devices.size());
@@ -168,7 +170,9 @@ std::vector<std::optional<BulkItem>> AzureHub::send_bulk(const std::vector<const
     bodies.push_back(std::move(body));
     cost = std::max(cost, static_cast<double>(end - begin));
   }
+  int retries_before = client_->stats().retries;
   auto answers = client_->bulk(bodies, cost);
+  if (retried) *retried = client_->stats().retries != retries_before;
   for (std::size_t c = 0; c < ranges.size(); ++c) {
     auto [begin, end] = ranges[c];
     const auto& answer = answers[c];
@@ -236,7 +240,8 @@ void AzureHub::import_round(std::span<const Device> devices, std::vector<Row>& r
   wire.reserve(rows.size());
   for (const auto& r : rows) wire.push_back(&r.wire);
   std::vector<std::optional<Error>> batch_errors;
-  auto created = send_bulk(wire, "create", batch_errors);
+  bool retried = false;
+  auto created = send_bulk(wire, "create", batch_errors, &retried);
 
   std::vector<std::size_t> existing;  // positions in rows
   for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -256,13 +261,15 @@ void AzureHub::import_round(std::span<const Device> devices, std::vector<Row>& r
   }
   if (existing.empty()) return;
 
-  // 2. Read what the hub has for the ids that exist: twins for all; identities where keys matter.
+  // 2. Read what the hub has for the ids that exist: twins for all; identities where keys matter:
+  // keys the file gives, or keys made here when a retried call may have gone through unseen.
   std::vector<std::string> twin_ids, identity_ids;
   std::vector<std::size_t> identity_of(rows.size(), SIZE_MAX);
   for (std::size_t k : existing) {
     twin_ids.push_back(rows[k].wire.id);
     const Device& spec = devices[rows[k].index];
-    bool keys_matter = rows[k].generated_keys || !spec.auth.primary_key.empty() || !spec.auth.secondary_key.empty();
+    bool keys_matter = (rows[k].generated_keys && retried) || !spec.auth.primary_key.empty() ||
+                       !spec.auth.secondary_key.empty();
     if (keys_matter) {
       identity_of[k] = identity_ids.size();
       identity_ids.push_back(rows[k].wire.id);
@@ -287,7 +294,7 @@ void AzureHub::import_round(std::span<const Device> devices, std::vector<Row>& r
       continue;
     }
     Device have = identity ? merge(**identity, *twin) : from_twin(*twin);
-    if (row.generated_keys && have.auth.type == AuthType::sas && have.auth.primary_key == row.wire.auth.primary_key &&
+    if (identity && row.generated_keys && have.auth.type == AuthType::sas && have.auth.primary_key == row.wire.auth.primary_key &&
         have.auth.secondary_key == row.wire.auth.secondary_key) {
       // Our own earlier attempt of this call went through before its answer was lost.
       result.outcome = RowOutcome::created;
