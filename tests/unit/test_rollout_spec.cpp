@@ -334,6 +334,8 @@ TEST_CASE("rollout spec: the digest is stable, canonical, and changes with conte
   // Same meaning, other spelling: same digest.
   auto spelled = parse_spec(with_line(14, "    - {name: broad, size: \"30%\", bake: {min: 720m, max: 48h}}"), "c.yaml");
   CHECK(spelled.digest == a.digest);
+  CHECK(parse_spec(with_line(14, "    - {name: broad, size: {percent: 30%}, bake: {min: 12h, max: 2d}}"), "c.yaml").digest ==
+        a.digest);
 
   // Any change of content: another digest.
   CHECK(parse_spec(with_line(14, "    - {name: broad, size: 31%, bake: {min: 12h, max: 48h}}"), "d.yaml").digest != a.digest);

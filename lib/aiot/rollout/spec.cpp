@@ -316,7 +316,8 @@ class Map {
       v.fail(fmt::format("expected {}", expected));
     }
     for (auto it = v.node().begin(); it != v.node().end(); ++it) {
-      const YAML::Node& key = it->first;
+      // Copies: `it->` is a proxy whose nodes die with the full expression.
+      const YAML::Node key = it->first;
       if (!key.IsScalar()) {
         rollout::fail(doc, line_of(key), v.path(), "a field name must be plain text");
       }
@@ -516,7 +517,14 @@ void parse_size(const Value& v, WaveSpec& w) {
       w.size_kind = WaveSpec::Size::count;
       w.size = static_cast<double>(count->integer(1, "a device count"));
     } else if (percent) {
-      double p = percent->number();
+      // {percent: 5} and {percent: 5%} mean the same.
+      auto text = percent->text("a percentage");
+      auto number = to_number(str::trim(text.ends_with('%') ? std::string_view(text).substr(0, text.size() - 1)
+                                                             : std::string_view(text)));
+      if (!number) {
+        percent->fail(fmt::format("expected a percentage like 5 or 5%, got '{}'", text));
+      }
+      double p = *number;
       if (p <= 0 || p > 100) {
         percent->fail(fmt::format("expected a percentage above 0 and at most 100, got {}", plain(p)));
       }
