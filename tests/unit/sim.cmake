@@ -2,3 +2,4 @@
 target_sources(aiot_tests PRIVATE unit/test_sim_profile.cpp)
 target_sources(aiot_tests PRIVATE unit/test_sim_device.cpp)
 target_sources(aiot_tests PRIVATE unit/test_sim_simulator.cpp)
+target_sources(aiot_tests PRIVATE cli/test_sim.cpp)

@@ -1,0 +1,5 @@
+# Sources of cmd/sim (aiot sim ...): target_sources(aiot_cli PRIVATE sim/FILE.cpp)
+target_sources(aiot_cli PRIVATE sim/sim.cpp)
+target_sources(aiot_cli PRIVATE sim/fleet.cpp)
+target_sources(aiot_cli PRIVATE sim/advance.cpp)
+target_sources(aiot_cli PRIVATE sim/status.cpp)
