@@ -1,0 +1,474 @@
+#include "aiot/emulator/aws_store.hpp"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "aiot/core/error.hpp"
+
+namespace aiot::emulator::aws {
+
+namespace {
+
+const char* const k_schema = R"sql(
+CREATE TABLE IF NOT EXISTS aws_things (
+  name TEXT PRIMARY KEY, thing_type TEXT NOT NULL DEFAULT '') WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_thing_types (
+  name TEXT PRIMARY KEY, description TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_certificates (
+  id TEXT PRIMARY KEY, pem TEXT NOT NULL, status TEXT NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_thing_principals (
+  thing TEXT NOT NULL, principal TEXT NOT NULL, PRIMARY KEY (thing, principal)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_policies (
+  name TEXT PRIMARY KEY, document TEXT NOT NULL, created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_policy_targets (
+  policy TEXT NOT NULL, target TEXT NOT NULL, PRIMARY KEY (policy, target)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_thing_groups (
+  name TEXT PRIMARY KEY, id TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', attributes TEXT NOT NULL DEFAULT '{}',
+  parent TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_group_members (
+  group_name TEXT NOT NULL, thing TEXT NOT NULL, PRIMARY KEY (group_name, thing)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_shadows (
+  thing TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, metadata TEXT NOT NULL, version INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL, PRIMARY KEY (thing, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_jobs (
+  id TEXT PRIMARY KEY, arn TEXT NOT NULL, status TEXT NOT NULL, target_selection TEXT NOT NULL,
+  description TEXT NOT NULL, targets TEXT NOT NULL, document TEXT NOT NULL, rollout TEXT NOT NULL,
+  abort_config TEXT NOT NULL, timeout TEXT NOT NULL, retry TEXT NOT NULL, reason_code TEXT NOT NULL,
+  comment TEXT NOT NULL, force_canceled INTEGER NOT NULL, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL,
+  completed_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_job_executions (
+  job_id TEXT NOT NULL, thing TEXT NOT NULL, status TEXT NOT NULL, queued_ms INTEGER NOT NULL,
+  started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_number INTEGER NOT NULL,
+  status_details TEXT NOT NULL, PRIMARY KEY (job_id, thing)) WITHOUT ROWID;
+)sql";
+
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+      throw Error::failure(fmt::format("aws emulator store: {} (in: {})", sqlite3_errmsg(db), sql));
+    }
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& bind(int i, std::int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  bool step() {
+    int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) {
+      return true;
+    }
+    if (rc == SQLITE_DONE) {
+      return false;
+    }
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+      throw Error::unavailable(fmt::format("aws emulator store is busy: {}", sqlite3_errmsg(db_)));
+    }
+    throw Error::failure(fmt::format("aws emulator store: {}", sqlite3_errmsg(db_)));
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::string text(int col) const {
+    auto p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+json parse_or(const std::string& text, json fallback) {
+  try {
+    return text.empty() ? fallback : json::parse(text);
+  } catch (const json::exception&) {
+    return fallback;
+  }
+}
+
+std::vector<std::string> strings(sqlite3* db, const char* sql, const std::string& key) {
+  Stmt s(db, sql);
+  s.bind(1, key);
+  std::vector<std::string> out;
+  while (s.step()) {
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+}  // namespace
+
+Store::Store(const std::filesystem::path& hub_path) {
+  if (sqlite3_open_v2(hub_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw Error::failure(fmt::format("cannot open {} for the AWS emulator tables: {}", hub_path.string(), why));
+  }
+  sqlite3_busy_timeout(db_, 10'000);
+  exec("PRAGMA synchronous=NORMAL");
+  Txn txn(*this);
+  exec(k_schema);
+  txn.commit();
+}
+
+Store::~Store() { sqlite3_close_v2(db_); }
+
+void Store::exec(const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string text = msg ? msg : "unknown error";
+    sqlite3_free(msg);
+    int code = sqlite3_errcode(db_);
+    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+      throw Error::unavailable("aws emulator store is busy: " + text);
+    }
+    throw Error::failure("aws emulator store: " + text);
+  }
+}
+
+Store::Txn::Txn(Store& s) : store_(s) { store_.exec("BEGIN IMMEDIATE"); }
+Store::Txn::~Txn() {
+  if (!done_) {
+    sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+}
+void Store::Txn::commit() {
+  store_.exec("COMMIT");
+  done_ = true;
+}
+
+// ---- things and types --------------------------------------------------------------------------
+
+std::string Store::thing_type_of(const std::string& thing) {
+  Stmt s(db_, "SELECT thing_type FROM aws_things WHERE name = ?");
+  s.bind(1, thing);
+  return s.step() ? s.text(0) : std::string();
+}
+
+void Store::set_thing_type(const std::string& thing, const std::string& type) {
+  Stmt s(db_, "INSERT INTO aws_things (name, thing_type) VALUES (?, ?) "
+              "ON CONFLICT(name) DO UPDATE SET thing_type = excluded.thing_type");
+  s.bind(1, thing).bind(2, type).run();
+}
+
+void Store::forget_thing(const std::string& thing) {
+  for (const char* sql : {"DELETE FROM aws_things WHERE name = ?", "DELETE FROM aws_thing_principals WHERE thing = ?",
+                          "DELETE FROM aws_group_members WHERE thing = ?"}) {
+    Stmt s(db_, sql);
+    s.bind(1, thing).run();
+  }
+}
+
+std::map<std::string, std::string> Store::thing_types_by_thing() {
+  Stmt s(db_, "SELECT name, thing_type FROM aws_things WHERE thing_type != ''");
+  std::map<std::string, std::string> out;
+  while (s.step()) {
+    out[s.text(0)] = s.text(1);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> Store::thing_type_created(const std::string& name) {
+  Stmt s(db_, "SELECT created_ms FROM aws_thing_types WHERE name = ?");
+  s.bind(1, name);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return s.integer(0);
+}
+
+void Store::create_thing_type(const std::string& name, const std::string& description, std::int64_t created_ms) {
+  Stmt s(db_, "INSERT OR IGNORE INTO aws_thing_types (name, description, created_ms) VALUES (?, ?, ?)");
+  s.bind(1, name).bind(2, description).bind(3, created_ms).run();
+}
+
+// ---- certificates and principals --------------------------------------------------------------
+
+std::optional<CertificateRow> Store::certificate(const std::string& id) {
+  Stmt s(db_, "SELECT id, pem, status, created_ms FROM aws_certificates WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return CertificateRow{s.text(0), s.text(1), s.text(2), s.integer(3)};
+}
+
+void Store::put_certificate(const CertificateRow& row) {
+  Stmt s(db_, "INSERT INTO aws_certificates (id, pem, status, created_ms) VALUES (?, ?, ?, ?) "
+              "ON CONFLICT(id) DO UPDATE SET pem = excluded.pem, status = excluded.status");
+  s.bind(1, row.id).bind(2, row.pem).bind(3, row.status).bind(4, row.created_ms).run();
+}
+
+void Store::delete_certificate(const std::string& id) {
+  Stmt s(db_, "DELETE FROM aws_certificates WHERE id = ?");
+  s.bind(1, id).run();
+}
+
+std::vector<CertificateRow> Store::certificates() {
+  Stmt s(db_, "SELECT id, pem, status, created_ms FROM aws_certificates ORDER BY created_ms, id");
+  std::vector<CertificateRow> out;
+  while (s.step()) {
+    out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+  }
+  return out;
+}
+
+void Store::attach_principal(const std::string& thing, const std::string& principal) {
+  Stmt s(db_, "INSERT OR IGNORE INTO aws_thing_principals (thing, principal) VALUES (?, ?)");
+  s.bind(1, thing).bind(2, principal).run();
+}
+
+void Store::detach_principal(const std::string& thing, const std::string& principal) {
+  Stmt s(db_, "DELETE FROM aws_thing_principals WHERE thing = ? AND principal = ?");
+  s.bind(1, thing).bind(2, principal).run();
+}
+
+std::vector<std::string> Store::principals_of(const std::string& thing) {
+  return strings(db_, "SELECT principal FROM aws_thing_principals WHERE thing = ? ORDER BY principal", thing);
+}
+
+std::vector<std::string> Store::things_of_principal(const std::string& principal) {
+  return strings(db_, "SELECT thing FROM aws_thing_principals WHERE principal = ? ORDER BY thing", principal);
+}
+
+// ---- policies ---------------------------------------------------------------------------------
+
+std::optional<std::pair<std::string, std::int64_t>> Store::policy(const std::string& name) {
+  Stmt s(db_, "SELECT document, created_ms FROM aws_policies WHERE name = ?");
+  s.bind(1, name);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return std::pair{s.text(0), s.integer(1)};
+}
+
+void Store::put_policy(const std::string& name, const std::string& document, std::int64_t created_ms) {
+  Stmt s(db_, "INSERT INTO aws_policies (name, document, created_ms) VALUES (?, ?, ?)");
+  s.bind(1, name).bind(2, document).bind(3, created_ms).run();
+}
+
+void Store::delete_policy(const std::string& name) {
+  for (const char* sql : {"DELETE FROM aws_policies WHERE name = ?", "DELETE FROM aws_policy_targets WHERE policy = ?"}) {
+    Stmt s(db_, sql);
+    s.bind(1, name).run();
+  }
+}
+
+void Store::attach_policy(const std::string& name, const std::string& target) {
+  Stmt s(db_, "INSERT OR IGNORE INTO aws_policy_targets (policy, target) VALUES (?, ?)");
+  s.bind(1, name).bind(2, target).run();
+}
+
+void Store::detach_policy(const std::string& name, const std::string& target) {
+  Stmt s(db_, "DELETE FROM aws_policy_targets WHERE policy = ? AND target = ?");
+  s.bind(1, name).bind(2, target).run();
+}
+
+std::vector<std::string> Store::policy_targets(const std::string& name) {
+  return strings(db_, "SELECT target FROM aws_policy_targets WHERE policy = ? ORDER BY target", name);
+}
+
+// ---- groups -----------------------------------------------------------------------------------
+
+namespace {
+GroupRow read_group(const Stmt& s) {
+  GroupRow g;
+  g.name = s.text(0);
+  g.id = s.text(1);
+  g.description = s.text(2);
+  g.attributes = parse_or(s.text(3), json::object());
+  g.parent = s.text(4);
+  g.created_ms = s.integer(5);
+  g.version = s.integer(6);
+  return g;
+}
+constexpr const char* k_group_columns = "name, id, description, attributes, parent, created_ms, version";
+}  // namespace
+
+std::optional<GroupRow> Store::group(const std::string& name) {
+  static const std::string sql = fmt::format("SELECT {} FROM aws_thing_groups WHERE name = ?", k_group_columns);
+  Stmt s(db_, sql.c_str());
+  s.bind(1, name);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return read_group(s);
+}
+
+void Store::put_group(const GroupRow& g) {
+  Stmt s(db_,
+         "INSERT INTO aws_thing_groups (name, id, description, attributes, parent, created_ms, version) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description, "
+         "attributes = excluded.attributes, parent = excluded.parent, version = excluded.version");
+  s.bind(1, g.name).bind(2, g.id).bind(3, g.description).bind(4, g.attributes.dump()).bind(5, g.parent);
+  s.bind(6, g.created_ms).bind(7, g.version).run();
+}
+
+void Store::delete_group(const std::string& name) {
+  for (const char* sql : {"DELETE FROM aws_thing_groups WHERE name = ?", "DELETE FROM aws_group_members WHERE group_name = ?"}) {
+    Stmt s(db_, sql);
+    s.bind(1, name).run();
+  }
+}
+
+std::vector<GroupRow> Store::groups() {
+  static const std::string sql = fmt::format("SELECT {} FROM aws_thing_groups ORDER BY name", k_group_columns);
+  Stmt s(db_, sql.c_str());
+  std::vector<GroupRow> out;
+  while (s.step()) {
+    out.push_back(read_group(s));
+  }
+  return out;
+}
+
+void Store::add_member(const std::string& group, const std::string& thing) {
+  Stmt s(db_, "INSERT OR IGNORE INTO aws_group_members (group_name, thing) VALUES (?, ?)");
+  s.bind(1, group).bind(2, thing).run();
+}
+
+void Store::remove_member(const std::string& group, const std::string& thing) {
+  Stmt s(db_, "DELETE FROM aws_group_members WHERE group_name = ? AND thing = ?");
+  s.bind(1, group).bind(2, thing).run();
+}
+
+std::vector<std::string> Store::members(const std::string& group) {
+  return strings(db_, "SELECT thing FROM aws_group_members WHERE group_name = ? ORDER BY thing", group);
+}
+
+std::vector<std::string> Store::groups_of(const std::string& thing) {
+  return strings(db_, "SELECT group_name FROM aws_group_members WHERE thing = ? ORDER BY group_name", thing);
+}
+
+// ---- shadows ----------------------------------------------------------------------------------
+
+std::optional<ShadowRow> Store::shadow(const std::string& thing, const std::string& name) {
+  Stmt s(db_, "SELECT state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ? AND name = ?");
+  s.bind(1, thing).bind(2, name);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return ShadowRow{parse_or(s.text(0), json::object()), parse_or(s.text(1), json::object()), s.integer(2), s.integer(3)};
+}
+
+void Store::put_shadow(const std::string& thing, const std::string& name, const ShadowRow& row) {
+  Stmt s(db_,
+         "INSERT INTO aws_shadows (thing, name, state, metadata, version, updated_ms) VALUES (?, ?, ?, ?, ?, ?) "
+         "ON CONFLICT(thing, name) DO UPDATE SET state = excluded.state, metadata = excluded.metadata, "
+         "version = excluded.version, updated_ms = excluded.updated_ms");
+  s.bind(1, thing).bind(2, name).bind(3, row.state.dump()).bind(4, row.metadata.dump());
+  s.bind(5, row.version).bind(6, row.updated_ms).run();
+}
+
+void Store::delete_shadow(const std::string& thing, const std::string& name) {
+  Stmt s(db_, "DELETE FROM aws_shadows WHERE thing = ? AND name = ?");
+  s.bind(1, thing).bind(2, name).run();
+}
+
+std::vector<std::string> Store::shadow_names(const std::string& thing) {
+  return strings(db_, "SELECT name FROM aws_shadows WHERE thing = ? AND name != '' ORDER BY name", thing);
+}
+
+// ---- jobs -------------------------------------------------------------------------------------
+
+std::optional<Job> Store::job(const std::string& id) {
+  Stmt s(db_,
+         "SELECT id, arn, status, target_selection, description, targets, document, rollout, abort_config, timeout, "
+         "retry, reason_code, comment, force_canceled, created_ms, updated_ms, completed_ms FROM aws_jobs WHERE id = ?");
+  s.bind(1, id);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  Job j;
+  j.id = s.text(0);
+  j.arn = s.text(1);
+  j.status = s.text(2);
+  j.target_selection = s.text(3);
+  j.description = s.text(4);
+  j.targets = parse_or(s.text(5), json::array());
+  j.document = s.text(6);
+  j.rollout = parse_or(s.text(7), nullptr);
+  j.abort = parse_or(s.text(8), nullptr);
+  j.timeout = parse_or(s.text(9), nullptr);
+  j.retry = parse_or(s.text(10), nullptr);
+  j.reason_code = s.text(11);
+  j.comment = s.text(12);
+  j.force_canceled = s.integer(13) != 0;
+  j.created_ms = s.integer(14);
+  j.updated_ms = s.integer(15);
+  j.completed_ms = s.integer(16);
+  Stmt e(db_,
+         "SELECT thing, status, queued_ms, started_ms, updated_ms, execution_number, status_details "
+         "FROM aws_job_executions WHERE job_id = ? ORDER BY thing");
+  e.bind(1, id);
+  while (e.step()) {
+    JobExecution x;
+    x.thing = e.text(0);
+    x.status = e.text(1);
+    x.queued_ms = e.integer(2);
+    x.started_ms = e.integer(3);
+    x.updated_ms = e.integer(4);
+    x.execution_number = e.integer(5);
+    x.status_details = parse_or(e.text(6), json::object());
+    j.executions.push_back(std::move(x));
+  }
+  return j;
+}
+
+void Store::put_job(const Job& j) {
+  Stmt s(db_,
+         "INSERT OR REPLACE INTO aws_jobs (id, arn, status, target_selection, description, targets, document, rollout, "
+         "abort_config, timeout, retry, reason_code, comment, force_canceled, created_ms, updated_ms, completed_ms) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s.bind(1, j.id).bind(2, j.arn).bind(3, j.status).bind(4, j.target_selection).bind(5, j.description);
+  s.bind(6, j.targets.dump()).bind(7, j.document).bind(8, j.rollout.dump()).bind(9, j.abort.dump());
+  s.bind(10, j.timeout.dump()).bind(11, j.retry.dump()).bind(12, j.reason_code).bind(13, j.comment);
+  s.bind(14, std::int64_t{j.force_canceled ? 1 : 0}).bind(15, j.created_ms).bind(16, j.updated_ms).bind(17, j.completed_ms);
+  s.run();
+  Stmt del(db_, "DELETE FROM aws_job_executions WHERE job_id = ?");
+  del.bind(1, j.id).run();
+  Stmt ins(db_,
+           "INSERT INTO aws_job_executions (job_id, thing, status, queued_ms, started_ms, updated_ms, execution_number, "
+           "status_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& x : j.executions) {
+    ins.bind(1, j.id).bind(2, x.thing).bind(3, x.status).bind(4, x.queued_ms).bind(5, x.started_ms);
+    ins.bind(6, x.updated_ms).bind(7, x.execution_number).bind(8, x.status_details.dump());
+    ins.run();
+    ins.reset();
+  }
+}
+
+void Store::delete_job(const std::string& id) {
+  for (const char* sql : {"DELETE FROM aws_jobs WHERE id = ?", "DELETE FROM aws_job_executions WHERE job_id = ?"}) {
+    Stmt s(db_, sql);
+    s.bind(1, id).run();
+  }
+}
+
+std::vector<std::string> Store::job_ids() {
+  Stmt s(db_, "SELECT id FROM aws_jobs ORDER BY created_ms, id");
+  std::vector<std::string> out;
+  while (s.step()) {
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+}  // namespace aiot::emulator::aws
