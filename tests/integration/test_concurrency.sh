@@ -126,11 +126,10 @@ expect_eq "exactly $((3 * ROWS)) devices afterwards" "$((3 * ROWS))" "$(device_c
 check "every read during the race exited 0 with valid JSON" bash -c '! grep -vE "^0 [0-9]+$" "$1"' _ reads2/reads
 
 # --- Racing processes onto a hub file that does not exist yet: both must wait, not fail. ----------
-# KNOWN BUG (open at the time of writing, fix is small): LocalHub's constructor runs
-# `PRAGMA journal_mode=WAL` once; on a brand-new file two processes both hold a shared lock and both
-# want the exclusive one, so SQLite returns SQLITE_BUSY at once without calling the busy handler,
-# and one process exits 5 "local hub is busy". Fix: retry that pragma on SQLITE_BUSY until the busy
-# timeout. Several rounds make the race show up reliably while the bug is there.
+# Regression test: `PRAGMA journal_mode=WAL` on a brand-new file returns SQLITE_BUSY at once (two
+# processes both hold a shared lock and both want the exclusive one, so the busy handler is not called);
+# one process used to exit 5 "local hub is busy". Fixed in 141dbcf by retrying the pragma. Several
+# rounds, because the race showed up in about a third of them.
 head -n 51 alpha.csv >small-a.csv
 head -n 1 beta.csv >small-b.csv
 tail -n 50 beta.csv >>small-b.csv
