@@ -1,6 +1,7 @@
-# Test sources for the rollout area: target_sources(aiot_tests PRIVATE unit/test_rollout_X.cpp ...)
 target_sources(aiot_tests PRIVATE unit/test_rollout_stats.cpp)
 target_sources(aiot_tests PRIVATE unit/test_rollout_gates.cpp)
+target_sources(aiot_tests PRIVATE unit/test_rollout_journal.cpp)
 target_sources(aiot_tests PRIVATE unit/test_rollout_spec.cpp)
 target_sources(aiot_tests PRIVATE unit/test_rollout_planner.cpp)
 target_sources(aiot_tests PRIVATE cli/test_rollout_plan.cpp)
+target_sources(aiot_tests PRIVATE cli/test_rollout.cpp)

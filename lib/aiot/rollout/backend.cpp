@@ -1,0 +1,174 @@
+#include "aiot/rollout/backend.hpp"
+
+#include <fmt/format.h>
+
+#include "aiot/core/error.hpp"
+
+namespace aiot::rollout {
+
+std::string controller_device_id(const std::string& rollout) { return "aiot-ctl-" + rollout; }
+
+std::string wave_condition(const std::string& rollout, const std::string& wave) {
+  return fmt::format("tags.aiot.rollouts.{}.wave = '{}'", rollout, wave);
+}
+
+std::string control_condition(const std::string& rollout, std::size_t wave_index) {
+  return fmt::format("tags.aiot.rollouts.{}.control.w{} = true", rollout, wave_index);
+}
+
+bool valid_rollout_name(const std::string& name) {
+  if (name.empty() || name.size() > 48 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (char c : name)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+namespace {
+
+// A JSON merge patch that turns `from` into `to` (RFC 7386): keys missing in `to` become null.
+json merge_patch_between(const json& from, const json& to) {
+  if (!from.is_object() || !to.is_object()) return to;
+  json patch = json::object();
+  for (auto& [k, v] : from.items())
+    if (!to.contains(k)) patch[k] = nullptr;
+  for (auto& [k, v] : to.items()) {
+    if (!from.contains(k)) {
+      patch[k] = v;
+    } else if (from[k] != v) {
+      patch[k] = (from[k].is_object() && v.is_object()) ? merge_patch_between(from[k], v) : v;
+    }
+  }
+  return patch;
+}
+
+class RegistryBackend final : public Backend {
+ public:
+  explicit RegistryBackend(hub::Hub& hub) : hub_(hub) {}
+
+  std::optional<Record> read(const std::string& rollout) override {
+    try {
+      auto d = hub_.registry().get(controller_device_id(rollout));
+      if (!d.tags.contains("aiotController")) return std::nullopt;
+      return Record{d.tags["aiotController"], d.twin_etag};
+    } catch (const Error& e) {
+      if (e.reason() == Reason::not_found) return std::nullopt;
+      throw;
+    }
+  }
+
+  std::string write(const std::string& rollout, const json& state, const std::string& if_etag) override {
+    auto& reg = hub_.registry();
+    if (if_etag.empty()) {
+      hub::Device d;
+      d.id = controller_device_id(rollout);
+      d.auth.type = hub::AuthType::none;
+      d.enabled = false;  // a record, not a device: it never connects
+      d.tags = {{"aiotController", state}};
+      return reg.create(d).twin_etag;
+    }
+    auto current = reg.get(controller_device_id(rollout));
+    if (current.twin_etag != if_etag)
+      throw Error::precondition(fmt::format("rollout {} was changed by another driver", rollout),
+                                "Another aiot is driving it; see 'aiot rollout status'.");
+    hub::DeviceUpdate u;
+    u.id = current.id;
+    u.if_match = if_etag;
+    u.tags_patch = {{"aiotController", merge_patch_between(current.tags.value("aiotController", json::object()), state)}};
+    return reg.update(u).twin_etag;
+  }
+
+  std::vector<std::string> rollouts() override {
+    std::vector<std::string> names;
+    for (const auto& d : hub_.registry().list({.where = "IS_DEFINED(tags.aiotController)"})) {
+      auto name = d.tags["aiotController"].value("rollout", std::string());
+      if (!name.empty()) names.push_back(name);
+    }
+    return names;
+  }
+
+  void assign(const std::string& rollout, const std::vector<Assignment>& assignments) override {
+    std::vector<hub::DeviceUpdate> updates;
+    updates.reserve(assignments.size());
+    for (const auto& a : assignments) {
+      hub::DeviceUpdate u;
+      u.id = a.device;
+      json membership = json::object();
+      if (!a.wave.empty()) membership["wave"] = a.wave;
+      for (auto k : a.control_for) membership["control"]["w" + std::to_string(k)] = true;
+      u.tags_patch = {{"aiot", {{"rollouts", {{rollout, membership}}}}}};
+      updates.push_back(std::move(u));
+    }
+    check(hub_.registry().update_many(updates), "assign devices to the rollout");
+  }
+
+  std::size_t dispatch(const std::vector<std::string>& devices, const json& desired_model) override {
+    // Only devices whose desired model differs are written: a re-run after a crash dispatches nothing twice.
+    std::vector<hub::DeviceUpdate> updates;
+    for (const auto& d : current(devices)) {
+      const json* have = nullptr;
+      if (d.desired.contains("aiot") && d.desired["aiot"].contains("model")) have = &d.desired["aiot"]["model"];
+      if (have && *have == desired_model) continue;
+      hub::DeviceUpdate u;
+      u.id = d.id;
+      u.desired_patch = {{"aiot", {{"model", have ? merge_patch_between(*have, desired_model) : desired_model}}}};
+      updates.push_back(std::move(u));
+    }
+    check(hub_.registry().update_many(updates), "dispatch");
+    return updates.size();
+  }
+
+  std::vector<hub::Device> members(const std::string& rollout, const std::string& where) override {
+    std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
+    if (!where.empty()) cond += " AND (" + where + ")";
+    return hub_.registry().list({.where = cond});
+  }
+
+  void release(const std::string& rollout) override {
+    std::vector<hub::DeviceUpdate> updates;
+    for (const auto& d : members(rollout, {})) {
+      hub::DeviceUpdate u;
+      u.id = d.id;
+      u.tags_patch = {{"aiot", {{"rollouts", {{rollout, nullptr}}}}}};
+      updates.push_back(std::move(u));
+    }
+    check(hub_.registry().update_many(updates), "release the rollout's devices");
+  }
+
+ private:
+  std::vector<hub::Device> current(const std::vector<std::string>& ids) {
+    std::vector<hub::Device> out;
+    // One query per chunk of ids: requests do not grow one per device.
+    constexpr std::size_t k_chunk = 500;
+    for (std::size_t i = 0; i < ids.size(); i += k_chunk) {
+      std::string cond = "deviceId IN [";
+      for (std::size_t j = i; j < std::min(ids.size(), i + k_chunk); ++j) {
+        if (j > i) cond += ", ";
+        cond += quoted(ids[j]);
+      }
+      cond += "]";
+      auto part = hub_.registry().list({.where = cond});
+      out.insert(out.end(), std::make_move_iterator(part.begin()), std::make_move_iterator(part.end()));
+    }
+    return out;
+  }
+
+  // Device ids may contain a quote ('), which IoT Hub allows: doubled inside the literal.
+  static std::string quoted(const std::string& id) {
+    std::string out = "'";
+    for (char c : id) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+  }
+
+  static void check(const std::vector<hub::ImportResult>& results, const char* what) {
+    for (const auto& r : results)
+      if (r.error) throw Error::failure(fmt::format("could not {}: {}", what, r.error->message()));
+  }
+
+  hub::Hub& hub_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_registry_backend(hub::Hub& hub) { return std::make_unique<RegistryBackend>(hub); }
+
+}  // namespace aiot::rollout

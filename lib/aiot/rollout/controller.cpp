@@ -1,0 +1,702 @@
+#include "aiot/rollout/controller.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "aiot/core/error.hpp"
+#include "aiot/rollout/gate_inputs.hpp"
+#include "aiot/rollout/gates.hpp"
+
+namespace aiot::rollout {
+
+namespace {
+
+const char* const k_phases[] = {"PLANNED",      "AWAITING_APPROVAL", "RUNNING", "PAUSED", "SUCCEEDED",
+                                "ROLLING_BACK", "ROLLED_BACK",       "ABORTED", "DENIED"};
+
+std::string ts(TimePoint t) { return format_rfc3339(t); }
+TimePoint parse_ts(const json& v) {
+  if (!v.is_string()) return {};
+  return parse_rfc3339(v.get<std::string>()).value_or(TimePoint{});
+}
+
+}  // namespace
+
+std::string_view to_string(Phase p) { return k_phases[static_cast<int>(p)]; }
+
+Phase parse_phase(std::string_view s) {
+  for (int i = 0; i < 9; ++i)
+    if (s == k_phases[i]) return static_cast<Phase>(i);
+  throw Error::failure(fmt::format("the rollout record has an unknown phase '{}'", s));
+}
+
+bool is_final(Phase p) {
+  return p == Phase::succeeded || p == Phase::rolled_back || p == Phase::aborted || p == Phase::denied;
+}
+
+int exit_code_for(Phase p) {
+  switch (p) {
+    case Phase::succeeded: return 0;
+    case Phase::rolled_back:
+    case Phase::aborted:
+    case Phase::denied: return to_int(ExitCode::verdict);
+    default: return to_int(ExitCode::pending);
+  }
+}
+
+struct Controller::Loaded {
+  std::string name;
+  Record record;
+  json& s() { return record.state; }
+  RolloutSpec spec;
+  TimePoint now;
+};
+
+Controller::Controller(ControllerDeps deps) : deps_(std::move(deps)) {}
+
+std::filesystem::path Controller::journal_path(const std::string& rollout) const {
+  return deps_.journal_dir / (rollout + ".jsonl");
+}
+
+Controller::Loaded Controller::load(const std::string& rollout) {
+  if (!valid_rollout_name(rollout))
+    throw Error::usage(fmt::format("'{}' is not a rollout name", rollout),
+                       "Names start with a lower-case letter and hold lower-case letters, digits and '-'.");
+  auto rec = deps_.backend.read(rollout);
+  if (!rec)
+    throw Error::not_found(fmt::format("no rollout '{}' in this hub", rollout), "List them with 'aiot rollout list'.");
+  Loaded l{rollout, std::move(*rec), {}, deps_.hub_now()};
+  l.spec = parse_spec(l.s().value("specYaml", std::string()), rollout + " (stored spec)");
+  ensure_journal(l);
+  return l;
+}
+
+// The record carries the last event (journalTail) written ahead of the journal file: a driver that
+// died between the hub write and the file append is completed here.
+void Controller::ensure_journal(const Loaded& l) {
+  const auto& st = l.record.state;
+  if (!st.contains("journalTail") || st["journalTail"].is_null()) return;
+  auto path = journal_path(l.name);
+  auto head = file_head(path);
+  auto tail_seq = st["journalTail"].value("seq", std::int64_t{0});
+  if (head.seq + 1 == tail_seq) append_event(path, st["journalTail"]);
+}
+
+void Controller::commit(Loaded& l, json event) {
+  auto head = JournalHead::from_json(l.s().value("journalHead", json::object()));
+  event["ts"] = ts(l.now);
+  event["actor"] = deps_.actor;
+  event["rollout"] = l.name;
+  auto next = chain(event, head);
+  l.s()["journalHead"] = next.to_json();
+  l.s()["journalTail"] = event;
+  l.s()["updatedAt"] = ts(l.now);
+  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  append_event(journal_path(l.name), event);
+}
+
+void Controller::take_lease(Loaded& l, bool steal) {
+  auto& lease = l.s()["lease"];
+  std::string holder = lease.is_object() ? lease.value("holder", std::string()) : "";
+  TimePoint until = lease.is_object() ? parse_ts(lease.value("until", json())) : TimePoint{};
+  bool gone = !holder.empty() && holder != deps_.actor && until > l.now && deps_.holder_gone(holder);
+  if (gone) until = l.now;  // the holder died: its lease ends now
+  if (!holder.empty() && holder != deps_.actor && until > l.now && !steal)
+    throw Error(ExitCode::pending,
+                fmt::format("rollout {} is being driven by {} until {}", l.name, holder, ts(until)),
+                "Wait for it, or take over with --steal-lease.");
+  bool taking = holder != deps_.actor;
+  lease = {{"holder", deps_.actor}, {"until", ts(l.now + deps_.lease)}};
+  if (taking && !holder.empty() && (until > l.now || gone))
+    commit(l, {{"op", "LEASE_TAKEN"}, {"from", holder}, {"why", gone ? "the holder's process is gone" : "--steal-lease"}});
+}
+
+bool Controller::start(const RolloutSpec& spec, const std::string& spec_yaml, const Plan& plan,
+                       const json& baseline_model) {
+  if (!valid_rollout_name(spec.name))
+    throw Error::usage(fmt::format("'{}' is not a valid rollout name", spec.name),
+                       "Names start with a lower-case letter and hold lower-case letters, digits and '-' (at most 48).");
+  if (auto existing = deps_.backend.read(spec.name)) {
+    if (existing->state.value("specDigest", std::string()) == spec.digest) return false;
+    throw Error::usage(fmt::format("rollout {} exists with a different spec (digest {} != {})", spec.name,
+                                   existing->state.value("specDigest", std::string()).substr(0, 12),
+                                   spec.digest.substr(0, 12)),
+                       "Completed waves are immutable: give the changed rollout a new name.");
+  }
+  // Membership first: if the driver dies here, the next apply sees no record and assigns again (idempotent).
+  std::map<std::string, Assignment> by_device;
+  for (std::size_t k = 0; k < plan.waves.size(); ++k) {
+    for (const auto& d : plan.waves[k].devices) {
+      auto& a = by_device[d];
+      a.device = d;
+      a.wave = plan.waves[k].name;
+    }
+    for (const auto& d : plan.waves[k].control) {
+      auto& a = by_device[d];
+      a.device = d;
+      a.control_for.push_back(k);
+    }
+  }
+  std::vector<Assignment> assignments;
+  assignments.reserve(by_device.size());
+  for (auto& [id, a] : by_device) assignments.push_back(std::move(a));
+  deps_.backend.assign(spec.name, assignments);
+
+  TimePoint now = deps_.hub_now();
+  json waves = json::array();
+  for (const auto& w : plan.waves)
+    waves.push_back({{"name", w.name},
+                     {"state", "PENDING"},
+                     {"canary", w.devices.size()},
+                     {"control", w.control.size()},
+                     {"approved", false},
+                     {"gates", json::object()}});
+  Loaded l{spec.name, Record{json::object(), ""}, spec, now};
+  l.s() = {{"rollout", spec.name},
+           {"specDigest", spec.digest},
+           {"planDigest", plan.digest},
+           {"specYaml", spec_yaml},
+           {"phase", "PLANNED"},
+           {"wave", 0},
+           {"waves", waves},
+           {"artifact", spec.artifact.to_desired()},
+           {"baseline", {{"version", plan.baseline_version}, {"model", baseline_model}}},
+           {"createdAt", ts(now)},
+           {"lease", {{"holder", deps_.actor}, {"until", ts(now + deps_.lease)}}},
+           {"journalHead", JournalHead{}.to_json()}};
+  // The first write creates the record (if_etag empty): two racing applies cannot both create it.
+  auto head = JournalHead{};
+  json event = {{"op", "PLANNED"},
+                {"specDigest", spec.digest},
+                {"planDigest", plan.digest},
+                {"baseline", plan.baseline_version},
+                {"target", spec.artifact.version},
+                {"waves", waves},
+                {"cohort", plan.cohort_size}};
+  event["ts"] = ts(now);
+  event["actor"] = deps_.actor;
+  event["rollout"] = spec.name;
+  auto next = chain(event, head);
+  l.s()["journalHead"] = next.to_json();
+  l.s()["journalTail"] = event;
+  // A stale journal from an earlier rollout of the same name on another hub must not be chained onto.
+  std::filesystem::remove(journal_path(spec.name));
+  l.record.etag = deps_.backend.write(spec.name, l.s(), "");
+  append_event(journal_path(spec.name), event);
+  return true;
+}
+
+StepResult Controller::step(const std::string& rollout, bool steal_lease) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s().value("phase", "PLANNED"));
+  if (is_final(phase)) return {phase, false, "final"};
+  take_lease(l, steal_lease);
+
+  // A write-ahead operation that a dead driver left unfinished is redone first (it is idempotent).
+  if (l.s().contains("pendingOp") && !l.s()["pendingOp"].is_null()) {
+    auto op = l.s()["pendingOp"];
+    std::size_t w = op.value("wave", std::size_t{0});
+    if (op.value("op", "") == "dispatch") {
+      auto devices = deps_.backend.members(rollout, wave_condition(rollout, l.s()["waves"][w]["name"].get<std::string>()));
+      std::vector<std::string> ids;
+      for (const auto& d : devices) ids.push_back(d.id);
+      std::size_t changed = deps_.backend.dispatch(ids, l.s()["artifact"]);
+      l.s()["waves"][w]["state"] = "BAKING";
+      l.s()["waves"][w]["dispatchedAt"] = op["at"];
+      l.s()["pendingOp"] = nullptr;
+      commit(l, {{"op", "WAVE_DISPATCHED"}, {"wave", l.s()["waves"][w]["name"]}, {"opId", op["id"]},
+                 {"devices", ids.size()}, {"changed", changed}, {"resumed", true}});
+      return {Phase::running, true, fmt::format("wave {}: dispatch completed after a restart", w)};
+    }
+    if (op.value("op", "") == "rollback") {
+      l.s()["pendingOp"] = nullptr;
+      begin_rollback(l, op.value("reason", std::string("resumed")));
+      return {Phase::rolling_back, true, "rollback dispatch completed after a restart"};
+    }
+  }
+
+  switch (phase) {
+    case Phase::planned: {
+      bool needs = l.spec.approval_start;
+      l.s()["phase"] = needs ? "AWAITING_APPROVAL" : "RUNNING";
+      if (needs) l.s()["waitingFor"] = "start";
+      commit(l, {{"op", needs ? "APPROVAL_REQUIRED" : "STARTED"}, {"for", "start"}});
+      return {needs ? Phase::awaiting_approval : Phase::running, true,
+              needs ? "waiting for approval to start" : "started"};
+    }
+    case Phase::running: return run_wave(l);
+    case Phase::rolling_back: return run_rollback(l);
+    default: {
+      // Keep the lease fresh while waiting (approval, pause).
+      l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+      return {phase, false, std::string("waiting: ") + std::string(to_string(phase))};
+    }
+  }
+}
+
+namespace {
+
+std::int64_t looks_in_wave(const RolloutSpec& spec, const WaveSpec& w) {
+  if (!spec.analysis.bonferroni) return 1;
+  auto span = w.bake_max.count() > 0 ? w.bake_max : std::max(w.bake_min, spec.analysis.interval);
+  auto looks = span.count() / std::max<std::int64_t>(1, spec.analysis.interval.count());
+  return std::max<std::int64_t>(1, looks);
+}
+}  // namespace
+
+json Controller::evaluate_gates(Loaded& l, std::size_t w) {
+  const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
+  const auto& spec_wave = l.spec.waves.at(w);
+  std::string target = l.s()["artifact"].value("version", std::string());
+  std::string baseline = l.s()["baseline"].value("version", std::string());
+  TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
+  auto canary = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
+  // The control arm: this wave's matched control devices, still on the baseline.
+  auto control = deps_.backend.members(l.name, control_condition(l.name, w));
+  std::int64_t looks = looks_in_wave(l.spec, spec_wave);
+  json results = json::object();
+  auto& history = l.s()["waves"][w]["gates"];
+  for (const auto& g : l.spec.gates) {
+    bool needs_control = g.type == GateType::proportion_vs_baseline || g.type == GateType::distribution_vs_baseline;
+    if (needs_control && control.empty()) {
+      // A wave without control devices (a 100% last wave) has nothing to compare against: the
+      // gate does not apply there (plan shows it as "n/a: no control").
+      results[g.name] = {{"verdict", "SKIPPED"}, {"effective", "PASS"}, {"critical", g.critical}, {"dryRun", g.dry_run},
+                         {"reason", "no control devices in this wave"}};
+      continue;
+    }
+    GateResult r;
+    switch (g.type) {
+      case GateType::outcome:
+        r = outcome_gate(count_outcomes(canary, target, dispatched, l.now, l.spec.install_timeout), outcome_params(g, looks));
+        break;
+      case GateType::threshold: {
+        std::string metric = g.params.value("metric", std::string());
+        ThresholdLook look;
+        for (const auto& d : canary)
+          if (reports_health_for(d, target))
+            if (auto v = metric_value(d, metric)) look.values.push_back(*v);
+        // Argo semantics count looks over the whole wave: each past look is kept as {aggregate, n}
+        // and replayed as n copies of its aggregate, which evaluates to the same look result.
+        auto params = threshold_params(g);
+        std::vector<ThresholdLook> seq;
+        for (const auto& past : history.value(g.name, json::object()).value("looks", json::array())) {
+          ThresholdLook pl;
+          if (past.is_null()) {
+            pl.query_error = true;
+          } else if (past.is_object()) {
+            pl.values.assign(past.value("n", std::size_t{0}), past.value("agg", 0.0));
+          }
+          seq.push_back(std::move(pl));
+        }
+        seq.push_back(look);
+        r = threshold_gate(seq, params);
+        json stored = json::object();
+        if (!look.values.empty())
+          stored = {{"agg", aggregate_values(look.values, params.aggregate)}, {"n", look.values.size()}};
+        history[g.name]["looks"].push_back(stored);
+        break;
+      }
+      case GateType::proportion_vs_baseline: {
+        std::string event = g.params.value("event", std::string());
+        ProportionCounts c;
+        for (const auto& d : canary)
+          if (reports_health_for(d, target))
+            if (auto e = event_value(d, event)) {
+              ++c.canary_devices;
+              c.canary_events += *e ? 1 : 0;
+            }
+        for (const auto& d : control)
+          if (reports_health_for(d, baseline))
+            if (auto e = event_value(d, event)) {
+              ++c.baseline_devices;
+              c.baseline_events += *e ? 1 : 0;
+            }
+        r = proportion_gate(c, proportion_params(g, looks));
+        break;
+      }
+      case GateType::distribution_vs_baseline: {
+        std::string metric = g.params.value("metric", std::string());
+        std::vector<double> cv, bv;
+        for (const auto& d : canary)
+          if (reports_health_for(d, target))
+            if (auto v = metric_value(d, metric)) cv.push_back(*v);
+        for (const auto& d : control)
+          if (reports_health_for(d, baseline))
+            if (auto v = metric_value(d, metric)) bv.push_back(*v);
+        r = distribution_gate(cv, bv, distribution_params(g, looks));
+        break;
+      }
+    }
+    results[g.name] = r.record;
+    results[g.name]["verdict"] = to_string(r.verdict);
+    results[g.name]["effective"] = to_string(effective_verdict(r));
+    results[g.name]["critical"] = g.critical;
+    results[g.name]["dryRun"] = g.dry_run;
+    history[g.name]["last"] = to_string(r.verdict);
+  }
+  return results;
+}
+
+StepResult Controller::run_wave(Loaded& l) {
+  std::size_t w = l.s().value("wave", std::size_t{0});
+  auto& wave = l.s()["waves"][w];
+  const std::string wave_name = wave["name"];
+  const auto& spec_wave = l.spec.waves.at(w);
+  std::string state = wave.value("state", "PENDING");
+
+  if (state == "PENDING") {
+    bool needs_approval = spec_wave.approval_before && !wave.value("approved", false);
+    if (needs_approval) {
+      l.s()["phase"] = "AWAITING_APPROVAL";
+      l.s()["waitingFor"] = wave_name;
+      commit(l, {{"op", "APPROVAL_REQUIRED"}, {"for", wave_name}});
+      return {Phase::awaiting_approval, true, fmt::format("wave {} waits for approval", wave_name)};
+    }
+    // Write ahead: the operation and its id go into the hub before the devices are touched.
+    std::string op_id = fmt::format("aiot-{}-w{}-a1", l.name.substr(0, 8), w);
+    l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
+    l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+    auto devices = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
+    std::vector<std::string> ids;
+    for (const auto& d : devices) ids.push_back(d.id);
+    std::size_t changed = deps_.backend.dispatch(ids, l.s()["artifact"]);
+    wave["state"] = "BAKING";
+    wave["dispatchedAt"] = ts(l.now);
+    l.s()["pendingOp"] = nullptr;
+    commit(l, {{"op", "WAVE_DISPATCHED"}, {"wave", wave_name}, {"opId", op_id}, {"devices", ids.size()}, {"changed", changed}});
+    return {Phase::running, true, fmt::format("wave {}: dispatched {} to {} devices", wave_name,
+                                              l.s()["artifact"].value("version", ""), ids.size())};
+  }
+
+  if (state == "BAKING" && wave.value("skipGates", false)) {
+    wave["state"] = "PASSED";
+    return promote_next(l, w, "gates skipped (promote --full)");
+  }
+  if (state == "BAKING") {
+    TimePoint dispatched = parse_ts(wave["dispatchedAt"]);
+    TimePoint last_look = parse_ts(wave.value("lastLookAt", json()));
+    if (l.now - dispatched < l.spec.analysis.warmup) {
+      l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+      return {Phase::running, false, fmt::format("wave {}: warming up", wave_name)};
+    }
+    if (last_look != TimePoint{} && l.now - last_look < l.spec.analysis.interval) {
+      l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+      return {Phase::running, false, fmt::format("wave {}: baking, next look at {}", wave_name,
+                                                 ts(last_look + l.spec.analysis.interval))};
+    }
+    auto results = evaluate_gates(l, w);
+    wave["lastLookAt"] = ts(l.now);
+    wave["looks"] = wave.value("looks", 0) + 1;
+    wave["lastResults"] = json::object();
+    // Critical gates decide; non-critical ones are advisory: recorded, shown, never blocking.
+    bool critical_fail = false, all_pass = true;
+    std::vector<std::string> failed;
+    for (auto& [name, r] : results.items()) {
+      wave["lastResults"][name] = {{"verdict", r["verdict"]}, {"reason", r.value("reason", "")}};
+      std::string eff = r["effective"];
+      bool critical = r["critical"].get<bool>();
+      if (critical && eff != "PASS") all_pass = false;
+      if (critical && eff == "FAIL") {
+        failed.push_back(name);
+        critical_fail = true;
+      }
+    }
+    bool bake_done = l.now - dispatched >= spec_wave.bake_min;
+    bool bake_expired = spec_wave.bake_max.count() > 0 && l.now - dispatched >= spec_wave.bake_max;
+    json event = {{"op", "GATES_EVALUATED"}, {"wave", wave_name}, {"look", wave["looks"]}, {"gates", results}};
+    if (critical_fail) {
+      wave["state"] = "FAILED";
+      commit(l, event);
+      std::string names;
+      for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
+      std::string why = fmt::format("wave {}: gate {} failed", wave_name, names);
+      switch (l.spec.on_failure.action) {
+        case FailureAction::rollback: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
+        case FailureAction::pause:
+          l.s()["phase"] = "PAUSED";
+          l.s()["reason"] = why;
+          commit(l, {{"op", "PAUSED"}, {"reason", why}});
+          return {Phase::paused, true, why + ", paused"};
+        case FailureAction::abort_keep:
+          l.s()["phase"] = "ABORTED";
+          l.s()["reason"] = why;
+          commit(l, {{"op", "ABORTED"}, {"reason", why}, {"revert", false}});
+          return {Phase::aborted, true, why + ", aborted (devices keep what they run)"};
+      }
+    }
+    if (all_pass && bake_done) {
+      wave["state"] = "PASSED";
+      commit(l, event);
+      return promote_next(l, w, "gates passed");
+    }
+    if (bake_expired) {
+      wave["state"] = "INCONCLUSIVE";
+      commit(l, event);
+      std::string why = fmt::format("wave {}: gates inconclusive after bake.max", wave_name);
+      switch (l.spec.analysis.on_inconclusive) {
+        case InconclusiveAction::promote: return promote_next(l, w, "inconclusive, promoted by policy");
+        case InconclusiveAction::fail: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
+        case InconclusiveAction::pause:
+          l.s()["phase"] = "PAUSED";
+          l.s()["reason"] = why;
+          commit(l, {{"op", "PAUSED"}, {"reason", why}});
+          return {Phase::paused, true, why + ", paused"};
+      }
+    }
+    commit(l, event);
+    return {Phase::running, true, fmt::format("wave {}: look {}: {}", wave_name, wave["looks"].get<int>(),
+                                              all_pass ? "all gates pass, baking" : "evaluating")};
+  }
+  return {Phase::running, false, "nothing to do"};
+}
+
+}  // namespace aiot::rollout
+
+namespace aiot::rollout {
+
+StepResult Controller::promote_next(Loaded& l, std::size_t w, const std::string& why) {
+  std::string wave_name = l.s()["waves"][w]["name"];
+  if (w + 1 >= l.s()["waves"].size()) {
+    l.s()["phase"] = "SUCCEEDED";
+    l.s()["lease"] = nullptr;
+    commit(l, {{"op", "SUCCEEDED"}, {"lastWave", wave_name}, {"why", why}});
+    return {Phase::succeeded, true, fmt::format("wave {}: {}; rollout succeeded", wave_name, why)};
+  }
+  l.s()["wave"] = w + 1;
+  std::string next = l.s()["waves"][w + 1]["name"];
+  commit(l, {{"op", "PROMOTED"}, {"from", wave_name}, {"to", next}, {"why", why}});
+  return {Phase::running, true, fmt::format("wave {}: {}; promoted to {}", wave_name, why, next)};
+}
+
+void Controller::begin_rollback(Loaded& l, const std::string& why) {
+  // Scope: every wave that was dispatched (all), or only the current one (wave).
+  std::size_t current = l.s().value("wave", std::size_t{0});
+  std::vector<std::string> waves;
+  for (std::size_t i = 0; i < l.s()["waves"].size(); ++i) {
+    const auto& wv = l.s()["waves"][i];
+    bool dispatched = wv.contains("dispatchedAt");
+    if (!dispatched) continue;
+    if (!l.spec.on_failure.scope_all && i != current) continue;
+    waves.push_back(wv["name"]);
+  }
+  std::string op_id = fmt::format("aiot-{}-rb", l.name.substr(0, 8));
+  l.s()["phase"] = "ROLLING_BACK";
+  l.s()["reason"] = why;
+  l.s()["rollback"] = {{"waves", waves}, {"startedAt", ts(l.now)}, {"id", op_id}};
+  l.s()["pendingOp"] = {{"op", "rollback"}, {"id", op_id}, {"reason", why}, {"at", ts(l.now)}};
+  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  std::vector<std::string> ids;
+  for (const auto& wname : waves)
+    for (const auto& d : deps_.backend.members(l.name, wave_condition(l.name, wname))) ids.push_back(d.id);
+  std::size_t changed = deps_.backend.dispatch(ids, l.s()["baseline"]["model"]);
+  l.s()["pendingOp"] = nullptr;
+  l.s()["rollback"]["devices"] = ids.size();
+  commit(l, {{"op", "ROLLBACK_STARTED"}, {"reason", why}, {"waves", waves}, {"devices", ids.size()}, {"changed", changed},
+             {"to", l.s()["baseline"]["version"]}});
+}
+
+StepResult Controller::run_rollback(Loaded& l) {
+  std::string baseline = l.s()["baseline"].value("version", std::string());
+  std::vector<std::string> waves = l.s()["rollback"].value("waves", std::vector<std::string>{});
+  std::size_t total = 0, verified = 0;
+  std::vector<std::string> pending;
+  for (const auto& wname : waves)
+    for (const auto& d : deps_.backend.members(l.name, wave_condition(l.name, wname))) {
+      ++total;
+      const auto& ota = d.reported.contains("aiot") ? d.reported["aiot"].value("ota", json::object()) : json::object();
+      if (ota.value("version", "") == baseline && ota.value("state", "") == "succeeded") ++verified;
+      else if (pending.size() < 20) pending.push_back(d.id);
+    }
+  TimePoint started = parse_ts(l.s()["rollback"]["startedAt"]);
+  bool expired = l.now - started >= l.spec.install_timeout;
+  if (verified == total || expired) {
+    l.s()["phase"] = "ROLLED_BACK";
+    l.s()["lease"] = nullptr;
+    l.s()["rollback"]["verified"] = verified;
+    l.s()["rollback"]["unverified"] = total - verified;
+    commit(l, {{"op", "ROLLBACK_DONE"}, {"verified", verified}, {"devices", total}, {"unverified", pending},
+               {"to", baseline}});
+    return {Phase::rolled_back, true,
+            verified == total ? fmt::format("rolled back: all {} devices report {}", total, baseline)
+                              : fmt::format("rolled back: {} of {} devices confirmed {}; not confirmed: {}", verified, total,
+                                            baseline, pending.empty() ? "" : pending.front() + (pending.size() > 1 ? ", ..." : ""))};
+  }
+  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  return {Phase::rolling_back, false, fmt::format("rolling back: {} of {} devices report {}", verified, total, baseline)};
+}
+
+namespace {
+void require(bool ok, const std::string& what, Phase phase) {
+  if (!ok) throw Error::usage(fmt::format("cannot {} a rollout that is {}", what, to_string(phase)));
+}
+}  // namespace
+
+void Controller::approve(const std::string& rollout, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase == Phase::awaiting_approval, "approve", phase);
+  std::string what = l.s().value("waitingFor", std::string("start"));
+  if (what != "start") {
+    for (auto& wv : l.s()["waves"])
+      if (wv["name"] == what) wv["approved"] = true;
+  }
+  l.s()["phase"] = "RUNNING";
+  l.s()["waitingFor"] = nullptr;
+  commit(l, {{"op", "APPROVED"}, {"for", what}, {"remark", remark}});
+}
+
+void Controller::deny(const std::string& rollout, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase == Phase::awaiting_approval, "deny", phase);
+  std::string what = l.s().value("waitingFor", std::string("start"));
+  bool dispatched = false;
+  for (const auto& wv : l.s()["waves"]) dispatched |= wv.contains("dispatchedAt");
+  commit(l, {{"op", "DENIED"}, {"for", what}, {"remark", remark}});
+  if (dispatched) {
+    begin_rollback(l, "approval denied for " + what + ": " + remark);
+  } else {
+    l.s()["phase"] = "DENIED";
+    l.s()["lease"] = nullptr;
+    commit(l, {{"op", "FINISHED"}, {"phase", "DENIED"}});
+  }
+}
+
+void Controller::pause(const std::string& rollout, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase == Phase::running || phase == Phase::planned, "pause", phase);
+  l.s()["phase"] = "PAUSED";
+  l.s()["reason"] = "manual: " + remark;
+  commit(l, {{"op", "PAUSED"}, {"reason", "manual"}, {"remark", remark}});
+}
+
+void Controller::resume(const std::string& rollout, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase == Phase::paused, "resume", phase);
+  l.s()["phase"] = "RUNNING";
+  l.s()["reason"] = nullptr;
+  std::size_t w = l.s().value("wave", std::size_t{0});
+  auto& wave = l.s()["waves"][w];
+  // A wave paused as inconclusive gets a fresh bake window when resumed.
+  if (wave.value("state", "") == "INCONCLUSIVE") {
+    wave["state"] = "BAKING";
+    wave["dispatchedAt"] = ts(l.now);
+    wave["lastLookAt"] = nullptr;
+  }
+  commit(l, {{"op", "RESUMED"}, {"remark", remark}});
+}
+
+void Controller::promote(const std::string& rollout, bool full, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase == Phase::running || phase == Phase::paused, "promote", phase);
+  std::size_t w = l.s().value("wave", std::size_t{0});
+  auto& wave = l.s()["waves"][w];
+  if (!wave.contains("dispatchedAt"))
+    throw Error::usage(fmt::format("wave {} has not been dispatched yet: nothing to promote", wave["name"].get<std::string>()));
+  l.s()["phase"] = "RUNNING";
+  wave["state"] = "PASSED";
+  wave["promotedBy"] = deps_.actor;
+  commit(l, {{"op", "MANUAL_PROMOTE"}, {"wave", wave["name"]}, {"full", full}, {"remark", remark}});
+  if (full) {
+    // Skip the remaining gates: every later wave is approved and passes as soon as it is dispatched.
+    for (auto& wv : l.s()["waves"]) {
+      wv["approved"] = true;
+      wv["skipGates"] = true;
+    }
+  }
+  promote_next(l, w, full ? "promoted by hand (--full)" : "promoted by hand");
+}
+
+void Controller::abort(const std::string& rollout, bool revert, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(!is_final(phase) && phase != Phase::rolling_back, "abort", phase);
+  if (revert) {
+    begin_rollback(l, "aborted by hand: " + remark);
+    return;
+  }
+  l.s()["phase"] = "ABORTED";
+  l.s()["lease"] = nullptr;
+  commit(l, {{"op", "ABORTED"}, {"revert", false}, {"remark", remark}});
+}
+
+void Controller::rollback(const std::string& rollout, const std::string& remark) {
+  auto l = load(rollout);
+  Phase phase = parse_phase(l.s()["phase"].get<std::string>());
+  require(phase != Phase::rolling_back && phase != Phase::rolled_back && phase != Phase::denied, "roll back", phase);
+  begin_rollback(l, "rolled back by hand: " + remark);
+}
+
+std::vector<std::string> Controller::list() { return deps_.backend.rollouts(); }
+
+std::optional<JournalHead> Controller::hub_head(const std::string& rollout) {
+  auto rec = deps_.backend.read(rollout);
+  if (!rec) return std::nullopt;
+  return JournalHead::from_json(rec->state.value("journalHead", json::object()));
+}
+
+json Controller::status(const std::string& rollout) {
+  auto rec = deps_.backend.read(rollout);
+  if (!rec) throw Error::not_found(fmt::format("no rollout '{}' in this hub", rollout), "List them with 'aiot rollout list'.");
+  json st = rec->state;
+  auto spec = parse_spec(st.value("specYaml", std::string()), rollout + " (stored spec)");
+  std::string target = st["artifact"].value("version", std::string());
+  TimePoint now = deps_.hub_now();
+  json out = {{"rollout", rollout},
+              {"phase", st["phase"]},
+              {"reason", st.value("reason", json())},
+              {"target", target},
+              {"baseline", st["baseline"]["version"]},
+              {"createdAt", st.value("createdAt", json())},
+              {"updatedAt", st.value("updatedAt", json())},
+              {"currentWave", st["waves"][st.value("wave", std::size_t{0})]["name"]},
+              {"journalHead", st.value("journalHead", json::object())},
+              {"waves", json::array()}};
+  if (st.contains("waitingFor") && !st["waitingFor"].is_null()) out["waitingFor"] = st["waitingFor"];
+  for (const auto& wv : st["waves"]) {
+    json w = {{"name", wv["name"]},
+              {"state", wv["state"]},
+              {"canary", wv["canary"]},
+              {"control", wv["control"]},
+              {"looks", wv.value("looks", 0)},
+              {"gates", wv.value("lastResults", json::object())}};
+    if (wv.contains("dispatchedAt")) {
+      w["dispatchedAt"] = wv["dispatchedAt"];
+      // Device state counts, recomputed from the hub with one query for the wave.
+      json counts = json::object();
+      TimePoint dispatched = parse_ts(wv["dispatchedAt"]);
+      std::string baseline = st["baseline"].value("version", std::string());
+      bool rolled = st.contains("rollback") &&
+                    std::find(st["rollback"]["waves"].begin(), st["rollback"]["waves"].end(), wv["name"]) !=
+                        st["rollback"]["waves"].end();
+      for (const auto& d : deps_.backend.members(rollout, wave_condition(rollout, wv["name"].get<std::string>()))) {
+        const char* k = "in_progress";
+        if (rolled) {
+          const auto& ota = d.reported.contains("aiot") ? d.reported["aiot"].value("ota", json::object()) : json::object();
+          k = ota.value("version", "") == baseline && ota.value("state", "") == "succeeded" ? "rolled_back" : "rolling_back";
+          counts[k] = counts.value(k, 0) + 1;
+          continue;
+        }
+        switch (device_outcome(d, target, dispatched, now, spec.install_timeout)) {
+          case DeviceOutcome::succeeded: k = "succeeded"; break;
+          case DeviceOutcome::failed: k = "failed"; break;
+          case DeviceOutcome::timed_out: k = "timed_out"; break;
+          case DeviceOutcome::in_progress: k = "in_progress"; break;
+        }
+        counts[k] = counts.value(k, 0) + 1;
+      }
+      w["devices"] = counts;
+    }
+    out["waves"].push_back(std::move(w));
+  }
+  if (st.contains("rollback")) out["rollback"] = st["rollback"];
+  return out;
+}
+
+}  // namespace aiot::rollout

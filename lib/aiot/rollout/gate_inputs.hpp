@@ -1,0 +1,39 @@
+#pragma once
+// From a wave's devices (as the hub reports them) and a gate spec to the gate functions of
+// gates.hpp: the controller's bridge between hub data and statistics.
+#include <vector>
+
+#include "aiot/hub/hub.hpp"
+#include "aiot/rollout/gates.hpp"
+#include "aiot/rollout/spec.hpp"
+
+namespace aiot::rollout {
+
+// Typed parameters of a gate spec. Percent strings ("95%", "0.5pp") and fractions are both accepted;
+// a bad value is Error::usage naming the gate and field.
+OutcomeParams outcome_params(const GateSpec& g, std::int64_t looks);
+ThresholdParams threshold_params(const GateSpec& g);
+ProportionParams proportion_params(const GateSpec& g, std::int64_t looks);
+DistributionParams distribution_params(const GateSpec& g, std::int64_t looks);
+
+// How a canary device stands against the target version (the normalized device states of §4.3).
+enum class DeviceOutcome { succeeded, failed, timed_out, in_progress };
+DeviceOutcome device_outcome(const hub::Device& d, const std::string& target_version, TimePoint dispatched_at,
+                             TimePoint now, std::chrono::milliseconds install_timeout);
+
+OutcomeCounts count_outcomes(const std::vector<hub::Device>& canary, const std::string& target_version,
+                             TimePoint dispatched_at, TimePoint now, std::chrono::milliseconds install_timeout);
+
+// A per-device number at a twin path such as "reported.aiot.health.latency_p95_ms" (also with the
+// "properties." prefix); nullopt when absent or not a number.
+std::optional<double> metric_value(const hub::Device& d, const std::string& path);
+
+// An event such as "reported.aiot.health.crashes_1h > 0" evaluated on one device; nullopt when the
+// metric is absent. Throws Error::usage for a malformed event text.
+std::optional<bool> event_value(const hub::Device& d, const std::string& event);
+
+// Health counts only from devices that run the version in question and reported health after
+// they started running it (the health ts is not older than the ota ts).
+bool reports_health_for(const hub::Device& d, const std::string& version);
+
+}  // namespace aiot::rollout

@@ -1,0 +1,171 @@
+// Rollouts end to end on the local hub with the fleet simulator: the versions of the simulator's
+// built-in profile are "2.0" (the fleet starts on it), "2.1" (fails 15% of installs), "2.2"
+// (raises the crash rate on hw pi5 only) and any other version (healthy).
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "aiot/hub/local/local_hub.hpp"
+#include "support/harness.hpp"
+
+using aiot::test::Harness;
+using nlohmann::json;
+
+namespace {
+
+std::string spec(const std::string& name, const std::string& version, int canary_percent, const std::string& extra_gates = "",
+                 const std::string& extra = "") {
+  return "apiVersion: aiot.dev/v1\nkind: Rollout\nmetadata: {name: " + name + "}\nspec:\n"
+         "  artifact: {name: detector, version: \"" + version + "\", uri: \"https://models.example/detector-" + version +
+         ".onnx\", sha256: \"" + std::string(64, 'a') + "\"}\n"
+         "  baseline: {version: auto, control: matched, stratifyBy: [hw]}\n"
+         "  waves:\n"
+         "    - {name: canary, size: {percent: " + std::to_string(canary_percent) + "}, bake: {min: 2h, max: 4h}}\n"
+         "    - {name: all, size: {percent: 100}, bake: {min: 1h, max: 4h}}\n"
+         "  gates:\n"
+         "    - {name: install, type: outcome, successAtLeast: \"95%\", failureAbove: \"5%\", minSamples: 50}\n" +
+         extra_gates + "  analysis: {interval: 1h, warmup: 30m}\n  onFailure: {action: rollback}\n" + extra;
+}
+
+// Devices by the model version they report running.
+std::map<std::string, int> running(Harness& h) {
+  std::map<std::string, int> out;
+  for (const auto& d : json::parse(h.run({"device", "list", "-o", "json"}).out)) {
+    if (d["deviceId"].get<std::string>().rfind("aiot-ctl-", 0) == 0) continue;
+    ++out[d["properties"]["reported"]["aiot"]["ota"]["version"].get<std::string>()];
+  }
+  return out;
+}
+
+int desired_version_max(Harness& h) {
+  int m = 0;
+  for (const auto& d : json::parse(h.run({"device", "list", "-o", "json"}).out))
+    m = std::max(m, d["properties"]["desired"]["$version"].get<int>());
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("rollout: a healthy version goes canary -> all and succeeds (exit 0)") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "500", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "good.yaml", spec("det-good", "3.0", 40));
+  auto plan = h.run({"rollout", "plan", "-f", "good.yaml", "-o", "json"});
+  REQUIRE(plan.code == 0);
+  CHECK(json::parse(plan.out)["waves"][0]["devices"].size() == 200);
+  auto r = h.run({"rollout", "apply", "-f", "good.yaml", "--wait", "-o", "json"});
+  CHECK(r.code == 0);
+  auto st = json::parse(r.out);
+  CHECK(st["phase"] == "SUCCEEDED");
+  CHECK(st["waves"][0]["gates"]["install"]["verdict"] == "PASS");
+  CHECK(running(h) == std::map<std::string, int>{{"3.0", 500}});
+  // Every device was dispatched exactly once: desired went from $version 1 (fleet) + 1 (membership tags
+  // do not touch desired) to 2.
+  CHECK(desired_version_max(h) == 2);
+  auto verify = h.run({"rollout", "audit", "verify", "det-good"});
+  CHECK(verify.code == 0);
+  // apply again: same name and digest, nothing happens, still succeeded.
+  auto again = h.run({"rollout", "apply", "-f", "good.yaml", "--wait"});
+  CHECK(again.code == 0);
+  CHECK(desired_version_max(h) == 2);
+}
+
+TEST_CASE("rollout: a version failing 15% of installs is caught in the canary and rolled back (exit 3)") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "500", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "bad.yaml", spec("det-bad", "2.1", 40));
+  auto r = h.run({"rollout", "apply", "-f", "bad.yaml", "--wait", "-o", "json"});
+  CHECK(r.code == 3);
+  auto st = json::parse(r.out);
+  CHECK(st["phase"] == "ROLLED_BACK");
+  CHECK(st["waves"][0]["state"] == "FAILED");
+  CHECK(st["waves"][0]["gates"]["install"]["verdict"] == "FAIL");
+  CHECK(st["waves"][1]["state"] == "PENDING");  // the rest of the fleet was never touched
+  CHECK(st["waves"][0]["devices"]["rolled_back"] == 200);
+  CHECK(running(h) == std::map<std::string, int>{{"2.0", 500}});
+  CHECK(h.run({"rollout", "audit", "verify", "det-bad"}).code == 0);
+  auto history = h.run({"rollout", "history", "det-bad", "-o", "json"});
+  auto events = json::parse(history.out);
+  std::vector<std::string> ops;
+  for (const auto& e : events) ops.push_back(e["op"]);
+  CHECK(std::find(ops.begin(), ops.end(), "ROLLBACK_STARTED") != ops.end());
+  CHECK(ops.back() == "ROLLBACK_DONE");
+}
+
+TEST_CASE("rollout: a version that crashes only on one hw class is caught against the baseline") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "1000", "--seed", "7"}).code == 0);
+  std::string crash_gate =
+      "    - {name: crash-free, type: proportion-vs-baseline, event: \"reported.aiot.health.crashes_1h > 0\", "
+      "maxIncrease: \"5pp\", minSamples: {canary: 100, baseline: 100}}\n";
+  aiot::test::write_text(h.cwd / "crashy.yaml", spec("det-crashy", "2.2", 40, crash_gate));
+  auto r = h.run({"rollout", "apply", "-f", "crashy.yaml", "--wait", "-o", "json"});
+  CHECK(r.code == 3);
+  auto st = json::parse(r.out);
+  CHECK(st["waves"][0]["gates"]["install"]["verdict"] == "PASS");  // installs are fine
+  CHECK(st["waves"][0]["gates"]["crash-free"]["verdict"] == "FAIL");
+  CHECK(running(h) == std::map<std::string, int>{{"2.0", 1000}});
+}
+
+TEST_CASE("rollout: approval, deny, pause and resume") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "500", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "gated.yaml", spec("det-gated", "3.0", 40, "", "  approvals: {required: [start, all]}\n"));
+  auto waiting = h.run({"rollout", "apply", "-f", "gated.yaml", "--wait", "-o", "json"});
+  CHECK(waiting.code == 6);
+  CHECK(json::parse(waiting.out)["phase"] == "AWAITING_APPROVAL");
+  CHECK(running(h) == std::map<std::string, int>{{"2.0", 500}});
+  CHECK(h.run({"rollout", "approve", "det-gated", "--remark", "go"}).code == 0);
+  auto second = h.run({"rollout", "apply", "-f", "gated.yaml", "--wait", "-o", "json"});
+  CHECK(second.code == 6);  // the canary passed; wave "all" needs its own approval
+  auto st = json::parse(second.out);
+  CHECK(st["waves"][0]["state"] == "PASSED");
+  CHECK(st["waitingFor"] == "all");
+  CHECK(h.run({"rollout", "deny", "det-gated", "--remark", "not today"}).code == 0);
+  // Denied after the canary got the version: the canary is rolled back.
+  auto after = h.run({"rollout", "apply", "-f", "gated.yaml", "--wait", "-o", "json"});
+  CHECK(after.code == 3);
+  CHECK(json::parse(after.out)["phase"] == "ROLLED_BACK");
+  CHECK(running(h) == std::map<std::string, int>{{"2.0", 500}});
+
+  aiot::test::write_text(h.cwd / "pausable.yaml", spec("det-pausable", "3.0", 40));
+  REQUIRE(h.run({"rollout", "apply", "-f", "pausable.yaml"}).code == 0);  // detached: canary dispatched
+  CHECK(h.run({"rollout", "pause", "det-pausable", "--remark", "hold on"}).code == 0);
+  auto paused = h.run({"rollout", "reconcile", "det-pausable", "-o", "json"});
+  CHECK(paused.code == 0);
+  CHECK(json::parse(paused.out)[0]["phase"] == "PAUSED");
+  CHECK(h.run({"rollout", "resume", "det-pausable"}).code == 0);
+  auto done = h.run({"rollout", "apply", "-f", "pausable.yaml", "--wait", "-o", "json"});
+  CHECK(done.code == 0);
+  CHECK(json::parse(done.out)["phase"] == "SUCCEEDED");
+  CHECK(h.run({"rollout", "resume", "det-pausable"}).code == 2);  // not paused: refused
+}
+
+TEST_CASE("rollout: bad specs dispatch nothing and exit 2 naming the field and line") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "50", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "typo.yaml", spec("det-typo", "3.0", 40, "    - {name: x, type: outcome, sucessAtLeast: \"95%\"}\n"));
+  auto r = h.run({"rollout", "apply", "-f", "typo.yaml", "--wait"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("typo.yaml:") != std::string::npos);
+  CHECK(r.err.find("sucessAtLeast") != std::string::npos);
+  CHECK(running(h) == std::map<std::string, int>{{"2.0", 50}});
+  CHECK(h.run({"rollout", "status", "det-typo"}).code == 1);
+}
+
+TEST_CASE("rollout: a tampered journal fails audit verify with the line number") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "500", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "good.yaml", spec("det-audit", "3.0", 40));
+  REQUIRE(h.run({"rollout", "apply", "-f", "good.yaml", "--wait"}).code == 0);
+  auto journal = std::filesystem::path(h.hub_path().string() + ".journal") / "det-audit.jsonl";
+  auto text = aiot::test::read_text(journal);
+  auto pos = text.find("\"op\":\"PROMOTED\"");
+  REQUIRE(pos != std::string::npos);
+  text.replace(pos, 15, "\"op\":\"PROMOTEX\"");
+  aiot::test::write_text(journal, text);
+  auto line = std::count(text.begin(), text.begin() + static_cast<long>(pos), '\n') + 1;
+  auto r = h.run({"rollout", "audit", "verify", "det-audit"});
+  CHECK(r.code == 3);
+  CHECK(r.err.find("det-audit.jsonl:" + std::to_string(line) + ":") != std::string::npos);
+}
