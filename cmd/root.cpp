@@ -7,6 +7,7 @@
 
 #include "aiot/context.hpp"
 #include "aiot/core/error.hpp"
+#include "aiot/proc/plugin.hpp"
 #include "cli/common.hpp"
 #include "groups.hpp"
 
@@ -105,15 +106,45 @@ void build_tree(CLI::App& root, Dispatch& d, GlobalOptions& g) {
   add_device_group(root, d);
   add_ca_group(root, d);
   add_config_group(root, d);
+  add_rollout_group(root, d);
+  add_sim_group(root, d);
+  add_hub_group(root, d);
   add_help_group(root, d);
   add_later_groups(root, d);
 }
+
+namespace {
+
+// `aiot NAME ...` where NAME is no built-in command: run aiot-NAME from PATH (git-style plugins).
+std::optional<int> try_plugin(CLI::App& root, const std::vector<std::string>& args, Context& ctx) {
+  if (args.empty() || args[0].empty() || args[0][0] == '-') return std::nullopt;
+  for (auto* sub : root.get_subcommands({}))
+    if (sub->get_name() == args[0] || sub->check_name(args[0])) return std::nullopt;
+  auto exe = proc::find_plugin(args[0], ctx.env.get_or("PATH", ""));
+  if (!exe) return std::nullopt;
+  ctx.set_settings(config::Settings::resolve(ctx.env, ctx.cwd, {}));
+  auto env = ctx.env.all();
+  env["AIOT_PROFILE"] = ctx.settings().profile();
+  env["AIOT_HUB"] = ctx.settings().get("hub");
+  env["AIOT_OUTPUT"] = ctx.settings().get("output");
+  ctx.io.out().flush();
+  ctx.io.err().flush();
+  return proc::run_plugin(*exe, std::vector<std::string>(args.begin() + 1, args.end()), env);
+}
+
+}  // namespace
 
 int run(const std::vector<std::string>& args, Context& ctx) {
   CLI::App root;
   Dispatch dispatch;
   GlobalOptions g;
   build_tree(root, dispatch, g);
+  try {
+    if (auto code = try_plugin(root, args, ctx)) return *code;
+  } catch (const Error& e) {
+    print_error(ctx, e.message(), e.hint());
+    return to_int(e.code());
+  }
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 pitfall 1
   try {

@@ -5,6 +5,7 @@
 #include "aiot/config/settings.hpp"
 #include "aiot/context.hpp"
 #include "aiot/core/error.hpp"
+#include "aiot/proc/plugin.hpp"
 #include "cli/common.hpp"
 #include "groups.hpp"
 
@@ -47,6 +48,11 @@ void add_help_group(CLI::App& root, Dispatch& d) {
   d.on(c, [topics, root_ptr](Context& ctx) -> int {
     if (topics->empty()) {
       ctx.io.out() << root_ptr->help();
+      auto plugins = proc::list_plugins(ctx.env.get_or("PATH", ""));
+      if (!plugins.empty()) {
+        ctx.io.out() << "\nPlugins (aiot-NAME on PATH):\n";
+        for (const auto& [name, path] : plugins) ctx.io.out() << fmt::format("  {:<16} {}\n", name, path.string());
+      }
       return 0;
     }
     if (topics->size() == 1 && (*topics)[0] == "exit-codes") {

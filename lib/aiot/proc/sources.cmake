@@ -1,0 +1,1 @@
+target_sources(aiot_core PRIVATE aiot/proc/plugin.cpp)
