@@ -11,6 +11,9 @@ void add_device_group(CLI::App& root, Dispatch& d);
 void add_ca_group(CLI::App& root, Dispatch& d);
 void add_config_group(CLI::App& root, Dispatch& d);
 void add_help_group(CLI::App& root, Dispatch& d);
+void add_hub_group(CLI::App& root, Dispatch& d);
+void add_rollout_group(CLI::App& root, Dispatch& d);
+void add_sim_group(CLI::App& root, Dispatch& d);
 void add_later_groups(CLI::App& root, Dispatch& d);
 
 }  // namespace aiot::cli

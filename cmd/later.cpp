@@ -5,11 +5,8 @@
 namespace aiot::cli {
 
 void add_later_groups(CLI::App& root, Dispatch& d) {
-  add_later_group(root, d, "rollout", "Canary rollouts of models and firmware with health gates", "canary rollouts");
   add_later_group(root, d, "lineage", "Audit the lineage and health of device telemetry", "the lineage audit");
   add_later_group(root, d, "report", "Governance reports", "governance reports");
-  add_later_group(root, d, "hub", "Serve the local hub over the Azure or AWS REST dialects", "the hub emulators");
-  add_later_group(root, d, "sim", "Fleet and telemetry simulator", "the fleet simulator");
   add_later_group(root, d, "completion", "Shell completion scripts", "shell completions");
 }
 

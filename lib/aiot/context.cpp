@@ -3,6 +3,7 @@
 #include "aiot/core/error.hpp"
 #include "aiot/hub/factory.hpp"
 #include "aiot/hub/hub.hpp"
+#include "aiot/http/transport.hpp"
 
 namespace aiot {
 
@@ -24,6 +25,21 @@ hub::Hub& Context::hub() {
 }
 
 void Context::close_hub() { hub_.reset(); }
+
+std::shared_ptr<http::Transport> Context::transport() {
+  if (!transport_) {
+    http::TransportOptions options;
+    options.user_agent = std::string("aiot/") + AIOT_VERSION;
+    if (auto ca = env.get("AIOT_CACERT"); ca && !ca->empty()) options.ca_file = *ca;
+    transport_ = http::make_curl_transport(options);
+  }
+  return transport_;
+}
+
+std::function<void(const std::string&)> Context::tracer() {
+  if (io.verbosity() < 2) return {};
+  return [this](const std::string& line) { io.err() << line << '\n' << std::flush; };
+}
 
 Clock default_clock(const Env& env) {
   if (auto pinned = env.get("AIOT_NOW"); pinned && !pinned->empty()) {

@@ -17,6 +17,9 @@ namespace aiot {
 namespace hub {
 class Hub;
 }
+namespace http {
+class Transport;
+}
 
 class Context {
  public:
@@ -39,10 +42,18 @@ class Context {
   void set_hub_factory(HubFactory f) { hub_factory_ = std::move(f); }
   void close_hub();
 
+  // The HTTP transport of the cloud providers (libcurl), built on first use; tests may set a fake.
+  std::shared_ptr<http::Transport> transport();
+  void set_transport(std::shared_ptr<http::Transport> t) { transport_ = std::move(t); }
+
+  // A sink for --debug trace lines (already redacted by the HTTP client), or empty when not debugging.
+  std::function<void(const std::string&)> tracer();
+
  private:
   std::optional<config::Settings> settings_;
   HubFactory hub_factory_;
   std::unique_ptr<hub::Hub> hub_;
+  std::shared_ptr<http::Transport> transport_;
 };
 
 // The clock of this process: AIOT_NOW (RFC 3339) pins it for scripted demos, else the system clock.

@@ -42,7 +42,7 @@ TEST_CASE("root: unknown flags and verbs exit 2 with a hint on stderr") {
 
 TEST_CASE("root: groups of later work say so and exit 1") {
   Harness h;
-  auto r = h.run({"rollout", "plan"});
+  auto r = h.run({"lineage", "audit", "x.ndjson"});
   CHECK(r.code == 1);
   CHECK(r.err.find("not available yet") != std::string::npos);
 }

@@ -4,6 +4,8 @@
 
 #include "aiot/context.hpp"
 #include "aiot/core/error.hpp"
+#include "aiot/hub/aws/aws_hub.hpp"
+#include "aiot/hub/azure/azure_hub.hpp"
 #include "aiot/hub/local/local_hub.hpp"
 
 namespace aiot::hub {
@@ -21,9 +23,8 @@ std::unique_ptr<Hub> open_hub(Context& ctx) {
     if (p.is_relative()) p = ctx.cwd / p;
     return std::make_unique<local::LocalHub>(p, ctx.now);
   }
-  if (hub == "azure" || hub == "aws")
-    throw Error::usage(fmt::format("the {} provider is not available yet (hub = {}, from {})", hub, hub, value.origin),
-                       "Use the local hub: --hub local, or 'aiot config set hub local'.");
+  if (hub == "azure") return azure::open_azure_hub(ctx);
+  if (hub == "aws") return aws::open_aws_hub(ctx);
   throw Error::usage(fmt::format("unknown hub '{}' (from {})", hub, value.origin),
                      "Valid values: local, local:PATH, azure, aws.");
 }
