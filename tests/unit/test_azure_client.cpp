@@ -337,8 +337,11 @@ TEST_CASE("azure import: existing ids are compared: same content unchanged, othe
                   R"({"deviceId":"dev-1","errorCode":"DeviceAlreadyExists","errorStatus":"exists"},)"
                   R"({"deviceId":"dev-2","errorCode":"DeviceAlreadyExists","errorStatus":"exists"}],"warnings":[]})")
       .inspect([](const http::Request& r) { CHECK(json::parse(r.body).size() == 3); });
-  f.fake->expect("GET", url("/twins/dev-1")).reply(200, twin_json("dev-1", {{"site", "a"}}).dump());
-  f.fake->expect("GET", url("/twins/dev-2")).reply(200, twin_json("dev-2", {{"site", "OTHER"}}).dump());
+  f.fake->expect("POST", url("/devices/query"))
+      .reply(200, json::array({twin_json("dev-1", {{"site", "a"}}), twin_json("dev-2", {{"site", "OTHER"}})}).dump())
+      .inspect([](const http::Request& r) {
+        CHECK(json::parse(r.body)["query"] == "SELECT * FROM devices WHERE deviceId IN ['dev-1', 'dev-2']");
+      });
   auto results = f.hub->registry().import(devices, ImportMode::create);
   CHECK(results[0].outcome == RowOutcome::created);
   CHECK(results[1].outcome == RowOutcome::unchanged);
@@ -381,7 +384,7 @@ TEST_CASE("azure import: a retried call that had gone through is recognised by i
   json sent_auth;
   int posts = 0;
   script->answer = [&](const http::Request& r) {
-    if (r.method == "POST") {
+    if (r.method == "POST" && r.url.find("/devices/query") == std::string::npos) {
       if (++posts == 1) {
         sent_auth = json::parse(r.body)[0]["authentication"];
         http::Response reset;  // the hub stored it, the answer was lost
@@ -391,7 +394,7 @@ TEST_CASE("azure import: a retried call that had gone through is recognised by i
       CHECK(json::parse(r.body)[0]["authentication"] == sent_auth);  // the retry sends the same keys
       return make(400, R"({"isSuccessful":false,"errors":[{"deviceId":"dev-0","errorCode":409001,"errorStatus":"x"}]})");
     }
-    if (r.url.find("/twins/dev-0") != std::string::npos) return make(200, twin_json("dev-0").dump());
+    if (r.url.find("/devices/query") != std::string::npos) return make(200, json::array({twin_json("dev-0")}).dump());
     json identity = identity_json("dev-0");
     identity["authentication"] = sent_auth;
     return make(200, identity.dump());
@@ -401,6 +404,18 @@ TEST_CASE("azure import: a retried call that had gone through is recognised by i
   CHECK(results[0].outcome == RowOutcome::created);
   CHECK(results[0].device->auth.primary_key == sent_auth["symmetricKey"]["primaryKey"]);
   CHECK(posts == 2);
+}
+
+TEST_CASE("azure import: a call retried after a 429 cannot have gone through: no identity reads") {
+  Fixture f;
+  f.fake->expect("POST", url("/devices"))
+      .reply(429, legacy_error_body("ThrottlingException", "slow", "t", "n"))
+      .then(400, R"({"isSuccessful":false,"errors":[{"deviceId":"dev-0","errorCode":"DeviceAlreadyExists"}]})");
+  f.fake->expect("POST", url("/devices/query")).reply(200, json::array({twin_json("dev-0")}).dump());
+  auto results = f.hub->registry().import(sas_devices(1), ImportMode::create);
+  CHECK(results[0].outcome == RowOutcome::unchanged);
+  CHECK(f.fake->unexpected().empty());
+  f.fake->verify_done();
 }
 
 TEST_CASE("azure import: upsert replaces the identity and the twin in two bulk passes") {
@@ -413,8 +428,7 @@ TEST_CASE("azure import: upsert replaces the identity and the twin in two bulk p
   f.fake->expect("POST", url("/devices"))
       .reply(400, R"({"isSuccessful":false,"errors":[{"deviceId":"dev-0","errorCode":"DeviceAlreadyExists"},)"
                   R"({"deviceId":"dev-1","errorCode":"DeviceAlreadyExists"}]})");
-  f.fake->expect("GET", url("/twins/dev-0")).reply(200, twin_json("dev-0").dump());
-  f.fake->expect("GET", url("/twins/dev-1")).reply(200, twin_json("dev-1").dump());
+  f.fake->expect("POST", url("/devices/query")).reply(200, json::array({twin_json("dev-0"), twin_json("dev-1")}).dump());
   f.fake->expect("GET", url("/devices/dev-0")).reply(200, identity_json("dev-0", "aGF2ZQ==").dump());
   f.fake->expect("GET", url("/devices/dev-1")).reply(200, identity_json("dev-1").dump());
   f.fake->expect("POST", url("/devices")).reply(200, R"({"isSuccessful":true,"errors":[]})").inspect([](const http::Request& r) {
@@ -449,10 +463,35 @@ TEST_CASE("azure import: a duplicate id in one file goes in a later call") {
   });
   f.fake->expect("POST", url("/devices"))
       .reply(400, R"({"isSuccessful":false,"errors":[{"deviceId":"dev-0","errorCode":"DeviceAlreadyExists"}]})");
-  f.fake->expect("GET", url("/twins/dev-0")).reply(200, twin_json("dev-0").dump());
+  f.fake->expect("POST", url("/devices/query")).reply(200, json::array({twin_json("dev-0")}).dump());
   auto results = f.hub->registry().import(devices, ImportMode::create);
   CHECK(results[0].outcome == RowOutcome::created);
   CHECK(results[1].outcome == RowOutcome::unchanged);
+  f.fake->verify_done();
+}
+
+TEST_CASE("azure find_twins: one query per 100 ids, lagging ids read one by one, unknown ids absent") {
+  Fixture f;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 150; ++i) ids.push_back("d" + std::to_string(i));
+  ids.push_back("it's");
+  json first = json::array(), second = json::array();
+  for (int i = 0; i < 100; ++i) first.push_back(twin_json("d" + std::to_string(i)));
+  for (int i = 100; i < 149; ++i) second.push_back(twin_json("d" + std::to_string(i)));  // d149 lags
+  f.fake->expect("POST", url("/devices/query")).reply(200, first.dump()).inspect([](const http::Request& r) {
+    CHECK(header(r, "x-ms-max-item-count") == "100");
+  });
+  f.fake->expect("POST", url("/devices/query")).reply(200, second.dump()).inspect([](const http::Request& r) {
+    CHECK(json::parse(r.body)["query"].get<std::string>().find("'it''s'") != std::string::npos);
+  });
+  f.fake->expect("GET", url("/twins/d149")).reply(200, twin_json("d149").dump());
+  f.fake->expect("GET", url("/twins/it%27s")).reply(404, error_body(404001, "no", "t", "n"));
+  auto twins = f.client->find_twins(ids);
+  REQUIRE(twins.size() == 151);
+  CHECK((*twins[0])["deviceId"] == "d0");
+  CHECK((*twins[149])["deviceId"] == "d149");
+  CHECK_FALSE(twins[150]);
+  CHECK(f.fake->max_batch() == 2);
   f.fake->verify_done();
 }
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 
 #include "aiot/core/crypto.hpp"
 #include "aiot/core/error.hpp"
@@ -121,10 +123,45 @@ Configuration Configuration::from_json(const json& j) {
 
 std::string device_path(std::string_view id) { return "/devices/" + http::url_encode(id); }
 
+// Remembers the Request-Id of every attempt whose outcome is unknown: no answer other than a
+// refused connection, or 500/502/504. 429 and 503 are definite: IoT Hub did nothing.
+class AzureClient::Observer : public http::Transport {
+ public:
+  explicit Observer(std::shared_ptr<http::Transport> inner) : inner_(std::move(inner)) {}
+  http::Response send(const http::Request& request) override {
+    auto r = inner_->send(request);
+    note(request, r);
+    return r;
+  }
+  std::vector<http::Response> send_all(std::span<const http::Request> requests) override {
+    auto answers = inner_->send_all(requests);
+    for (std::size_t i = 0; i < answers.size() && i < requests.size(); ++i) note(requests[i], answers[i]);
+    return answers;
+  }
+  bool uncertain(const std::string& request_id) {
+    std::lock_guard lock(mutex_);
+    return uncertain_.count(request_id) > 0;
+  }
+
+ private:
+  void note(const http::Request& request, const http::Response& r) {
+    bool unknown = (r.status == 0 && r.transport_error != http::TransportError::connect &&
+                    r.transport_error != http::TransportError::dns) ||
+                   r.status == 500 || r.status == 502 || r.status == 504;
+    if (!unknown || request.method != "POST") return;
+    std::lock_guard lock(mutex_);
+    uncertain_.insert(http::find_header(request.headers, "Request-Id").value_or(""));
+  }
+  std::shared_ptr<http::Transport> inner_;
+  std::mutex mutex_;
+  std::set<std::string> uncertain_;
+};
+
 AzureClient::AzureClient(std::shared_ptr<http::Transport> transport, ClientSettings settings)
     : settings_(std::move(settings)),
       tokens_(std::make_shared<auth::sas::TokenCache>(settings_.credentials, settings_.now_seconds)),
-      client_(std::move(transport), [&] {
+      observer_(std::make_shared<Observer>(std::move(transport))),
+      client_(observer_, [&] {
         http::ClientOptions o;
         o.retry = settings_.retry;
         o.classify = classify;
@@ -216,10 +253,14 @@ json AzureClient::patch_twin(std::string_view id, const json& patch, std::string
   return body_json(call(std::move(r), k_twin_update, context), context);
 }
 
-std::vector<http::Response> AzureClient::bulk(const std::vector<json>& bodies, double devices_per_call) {
+std::vector<AzureClient::BulkAnswer> AzureClient::bulk(const std::vector<json>& bodies, double devices_per_call) {
   std::vector<http::Request> requests;
+  std::vector<std::string> request_ids;
   requests.reserve(bodies.size());
-  for (const auto& b : bodies) requests.push_back(request("POST", "/devices", b.dump()));
+  for (const auto& b : bodies) {
+    requests.push_back(request("POST", "/devices", b.dump()));
+    request_ids.push_back(http::find_header(requests.back().headers, "Request-Id").value_or(""));
+  }
   std::vector<http::Response> answers;
   try {
     answers = client_.send_all(std::move(requests), k_identity, devices_per_call);
@@ -227,7 +268,12 @@ std::vector<http::Response> AzureClient::bulk(const std::vector<json>& bodies, d
     if (e.code() == ExitCode::unavailable) throw e.with_prefix("bulk registry call: ");
     throw;
   }
-  return answers;
+  std::vector<BulkAnswer> out;
+  out.reserve(answers.size());
+  for (std::size_t i = 0; i < answers.size(); ++i) {
+    out.push_back({std::move(answers[i]), observer_->uncertain(request_ids[i])});
+  }
+  return out;
 }
 
 std::vector<std::optional<json>> AzureClient::get_many(const char* collection, const std::vector<std::string>& ids,
@@ -261,17 +307,89 @@ std::vector<std::optional<json>> AzureClient::get_devices(const std::vector<std:
   return get_many("devices", ids, k_identity);
 }
 
-QueryPage AzureClient::query(std::string_view text, std::string_view continuation, std::size_t max_items) {
+http::Request AzureClient::query_request(std::string_view text, std::string_view continuation,
+                                         std::size_t max_items) const {
   auto r = request("POST", "/devices/query", json{{"query", text}}.dump());
   if (!continuation.empty()) http::set_header(r.headers, "x-ms-continuation", std::string(continuation));
   if (max_items > 0) http::set_header(r.headers, "x-ms-max-item-count", std::to_string(max_items));
-  auto answer = call(std::move(r), k_query, "query devices");
-  auto j = body_json(answer, "query devices");
-  if (!j.is_array()) throw Error::failure("query devices: IoT Hub answered with something other than a list");
+  return r;
+}
+
+QueryPage AzureClient::read_page(const http::Response& answer, std::string_view context) {
+  auto j = body_json(answer, context);
+  if (!j.is_array()) throw Error::failure(fmt::format("{}: IoT Hub answered with something other than a list", context));
   QueryPage page;
   page.items.assign(j.begin(), j.end());
   page.continuation = http::find_header(answer.headers, "x-ms-continuation").value_or("");
   return page;
+}
+
+QueryPage AzureClient::query(std::string_view text, std::string_view continuation, std::size_t max_items) {
+  auto answer = call(query_request(text, continuation, max_items), k_query, "query devices");
+  return read_page(answer, "query devices");
+}
+
+std::vector<std::optional<json>> AzureClient::find_twins(const std::vector<std::string>& ids) {
+  // Queries of at most 100 ids and about 4 KB of text each.
+  constexpr std::size_t k_ids_per_query = 100, k_max_text = 4000;
+  std::vector<std::string> texts;
+  std::string list;
+  std::size_t in_list = 0;
+  auto flush = [&] {
+    if (in_list == 0) return;
+    texts.push_back("SELECT * FROM devices WHERE deviceId IN [" + list + "]");
+    list.clear();
+    in_list = 0;
+  };
+  for (const auto& id : ids) {
+    std::string literal = quote_literal(id);
+    if (in_list == k_ids_per_query || list.size() + literal.size() + 2 > k_max_text) flush();
+    if (in_list > 0) list += ", ";
+    list += literal;
+    ++in_list;
+  }
+  flush();
+  std::vector<http::Request> requests;
+  for (const auto& t : texts) requests.push_back(query_request(t, {}, k_ids_per_query));
+  std::vector<http::Response> answers;
+  try {
+    answers = client_.send_all(std::move(requests), k_query);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::unavailable) throw e.with_prefix("query devices: ");
+    throw;
+  }
+  std::map<std::string, json> found;
+  for (std::size_t q = 0; q < answers.size(); ++q) {
+    if (answers[q].status < 200 || answers[q].status >= 300) throw to_error(answers[q], "query devices");
+    auto page = read_page(answers[q], "query devices");
+    while (true) {
+      for (auto& twin : page.items) {
+        if (!twin.is_object()) continue;
+        auto id = twin.find("deviceId");
+        if (id == twin.end() || !id->is_string()) continue;
+        std::string key = id->get<std::string>();
+        found[key] = std::move(twin);
+      }
+      if (page.continuation.empty()) break;
+      page = query(texts[q], page.continuation, k_ids_per_query);
+    }
+  }
+  std::vector<std::optional<json>> out(ids.size());
+  std::vector<std::string> missing;
+  std::vector<std::size_t> missing_at;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (auto it = found.find(ids[i]); it != found.end()) {
+      out[i] = it->second;
+    } else {
+      missing.push_back(ids[i]);
+      missing_at.push_back(i);
+    }
+  }
+  if (!missing.empty()) {
+    auto read = get_twins(missing);
+    for (std::size_t k = 0; k < missing.size(); ++k) out[missing_at[k]] = std::move(read[k]);
+  }
+  return out;
 }
 
 std::vector<json> AzureClient::query_all(std::string_view text, std::size_t limit) {

@@ -120,7 +120,19 @@ class AzureClient {
   // Answers come back raw and in order after retries (200; 400 with a BulkRegistryOperationResult
   // for partial failures; or another final error the caller maps per batch). Throws only when
   // retries run out (Error::unavailable). Each call costs `devices_per_call` identity tokens.
-  std::vector<http::Response> bulk(const std::vector<json>& bodies, double devices_per_call);
+  struct BulkAnswer {
+    http::Response response;
+    // An earlier attempt of this call ended without a definite answer (connection reset, timeout,
+    // 500/502/504): the hub may have applied it, so "already exists" may be this call's own work.
+    bool maybe_applied_before = false;
+  };
+  std::vector<BulkAnswer> bulk(const std::vector<json>& bodies, double devices_per_call);
+
+  // The twins of many ids through queries (SELECT * FROM devices WHERE deviceId IN [...], up to
+  // 100 ids each, sent concurrently): one request per 100 devices instead of one each, so a re-run
+  // over thousands of existing devices stays cheap. Ids a query did not return (query results lag
+  // writes) are read one by one; nullopt where the hub has no such device.
+  std::vector<std::optional<json>> find_twins(const std::vector<std::string>& ids);
 
   // POST /devices/query: one page. max_items 0 = the hub's default page size.
   QueryPage query(std::string_view text, std::string_view continuation = {}, std::size_t max_items = 0);
@@ -140,6 +152,8 @@ class AzureClient {
 
  private:
   http::Request request(std::string method, const std::string& path, std::string body = {}) const;
+  http::Request query_request(std::string_view text, std::string_view continuation, std::size_t max_items) const;
+  QueryPage read_page(const http::Response& answer, std::string_view context);
   // Sends and returns a successful answer, else throws to_error(answer, context).
   http::Response call(http::Request r, const char* op_class, std::string_view context);
   std::vector<std::optional<json>> get_many(const char* collection, const std::vector<std::string>& ids,
@@ -147,6 +161,8 @@ class AzureClient {
 
   ClientSettings settings_;
   std::shared_ptr<auth::sas::TokenCache> tokens_;
+  class Observer;  // sits between the Client and the transport to spot attempts without a definite answer
+  std::shared_ptr<Observer> observer_;
   http::Client client_;
 };
 

@@ -146,10 +146,12 @@ class AzureHub final : public Hub, public Registry {
   };
   void import_round(std::span<const Device> devices, std::vector<Row>& rows, ImportMode mode,
                     std::vector<ImportResult>& results);
-  // Sends one importMode for `rows` in bulk calls; returns, per row, the error (if any). `retried`
-  // tells whether any call needed more than one attempt (so a lost answer may hide a success).
+  // Sends one importMode for `rows` in bulk calls; returns, per row, the error (if any).
+  // `uncertain` (when given) is set per row whose call had an attempt without a definite answer,
+  // so the hub may have applied it before the answer that came back.
   std::vector<std::optional<BulkItem>> send_bulk(const std::vector<const Device*>& devices, std::string_view import_mode,
-                                                 std::vector<std::optional<Error>>& batch_errors, bool* retried = nullptr);
+                                                 std::vector<std::optional<Error>>& batch_errors,
+                                                 std::vector<bool>* uncertain = nullptr);
 
   std::unique_ptr<AzureClient> client_;
 };
@@ -157,7 +159,7 @@ class AzureHub final : public Hub, public Registry {
 std::vector<std::optional<BulkItem>> AzureHub::send_bulk(const std::vector<const Device*>& devices,
                                                          std::string_view import_mode,
                                                          std::vector<std::optional<Error>>& batch_errors,
-                                                         bool* retried) {
+                                                         std::vector<bool>* uncertain) {
   std::vector<std::optional<BulkItem>> per_row(devices.size());
   batch_errors.assign(devices.size(), std::nullopt);
   auto ranges = chunks_of(devices.size());
@@ -170,12 +172,14 @@ std::vector<std::optional<BulkItem>> AzureHub::send_bulk(const std::vector<const
     bodies.push_back(std::move(body));
     cost = std::max(cost, static_cast<double>(end - begin));
   }
-  int retries_before = client_->stats().retries;
   auto answers = client_->bulk(bodies, cost);
-  if (retried) *retried = client_->stats().retries != retries_before;
+  if (uncertain) uncertain->assign(devices.size(), false);
   for (std::size_t c = 0; c < ranges.size(); ++c) {
     auto [begin, end] = ranges[c];
-    const auto& answer = answers[c];
+    const auto& answer = answers[c].response;
+    if (uncertain && answers[c].maybe_applied_before) {
+      for (std::size_t i = begin; i < end; ++i) (*uncertain)[i] = true;
+    }
     auto result = (answer.status == 200 || answer.status == 400) ? parse_bulk_result(answer.body) : std::nullopt;
     if (answer.status == 200 && !result) result = BulkResult{};  // an empty 200 is a success
     if (!result) {
@@ -240,8 +244,8 @@ void AzureHub::import_round(std::span<const Device> devices, std::vector<Row>& r
   wire.reserve(rows.size());
   for (const auto& r : rows) wire.push_back(&r.wire);
   std::vector<std::optional<Error>> batch_errors;
-  bool retried = false;
-  auto created = send_bulk(wire, "create", batch_errors, &retried);
+  std::vector<bool> uncertain;
+  auto created = send_bulk(wire, "create", batch_errors, &uncertain);
 
   std::vector<std::size_t> existing;  // positions in rows
   for (std::size_t k = 0; k < rows.size(); ++k) {
@@ -262,20 +266,20 @@ void AzureHub::import_round(std::span<const Device> devices, std::vector<Row>& r
   if (existing.empty()) return;
 
   // 2. Read what the hub has for the ids that exist: twins for all; identities where keys matter:
-  // keys the file gives, or keys made here when a retried call may have gone through unseen.
+  // keys the file gives, or keys made here when an earlier attempt may have gone through unseen.
   std::vector<std::string> twin_ids, identity_ids;
   std::vector<std::size_t> identity_of(rows.size(), SIZE_MAX);
   for (std::size_t k : existing) {
     twin_ids.push_back(rows[k].wire.id);
     const Device& spec = devices[rows[k].index];
-    bool keys_matter = (rows[k].generated_keys && retried) || !spec.auth.primary_key.empty() ||
+    bool keys_matter = (rows[k].generated_keys && uncertain[k]) || !spec.auth.primary_key.empty() ||
                        !spec.auth.secondary_key.empty();
     if (keys_matter) {
       identity_of[k] = identity_ids.size();
       identity_ids.push_back(rows[k].wire.id);
     }
   }
-  auto twins = client_->get_twins(twin_ids);
+  auto twins = client_->find_twins(twin_ids);
   auto identities = client_->get_devices(identity_ids);
 
   std::vector<std::size_t> to_update_identity, to_update_twin;
