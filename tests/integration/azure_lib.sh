@@ -65,3 +65,32 @@ print("id,auth,tags.site" + (",tags.ring" if ring else ""))
 for i in range(n):
     print(f"{prefix}-{i:05d},sas,site-{i % 7}" + (f",{ring}" if ring else ""))' "$1" "$2" ${4:+"$4"} >"$3"
 }
+
+# azure_raw METHOD PATH [BODY [If-Match]]: one signed request to the emulator, like an SDK would send
+# it. Prints the status on the first line, the iothub-errorcode (or -) on the second, the body last.
+azure_raw() {
+  python3 - "$@" <<'PY'
+import base64, hashlib, hmac, os, sys, time, urllib.parse, urllib.request
+method, path = sys.argv[1], sys.argv[2]
+body = sys.argv[3].encode() if len(sys.argv) > 3 and sys.argv[3] else None
+cs = dict(p.split("=", 1) for p in os.environ["IOTHUB_CONNECTION_STRING"].strip().split(";") if p)
+sr = urllib.parse.quote(cs["HostName"], safe="")
+se = str(int(time.time()) + 3600)
+sig = base64.b64encode(hmac.new(base64.b64decode(cs["SharedAccessKey"]), f"{sr}\n{se}".encode(), hashlib.sha256).digest())
+headers = {"Authorization": f"SharedAccessSignature sr={sr}&sig={urllib.parse.quote(sig, safe='')}&se={se}&skn=iothubowner",
+           "Content-Type": "application/json; charset=utf-8"}
+if len(sys.argv) > 4:
+    headers["If-Match"] = sys.argv[4]
+sep = "&" if "?" in path else "?"
+req = urllib.request.Request(f"{os.environ['AIOT_AZURE_ENDPOINT']}{path}{sep}api-version=2021-04-12",
+                             data=body, method=method, headers=headers)
+try:
+    r = urllib.request.urlopen(req)
+    status, code, text = r.status, r.headers.get("iothub-errorcode", "-"), r.read().decode()
+except urllib.error.HTTPError as e:
+    status, code, text = e.code, e.headers.get("iothub-errorcode", "-"), e.read().decode()
+print(status)
+print(code)
+print(text)
+PY
+}
