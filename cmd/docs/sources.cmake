@@ -1,0 +1,5 @@
+target_sources(aiot_cli PRIVATE docs/docs.cpp)
+target_sources(aiot_cli PRIVATE docs/tree.cpp)
+target_sources(aiot_cli PRIVATE docs/completion.cpp)
+target_sources(aiot_cli PRIVATE docs/manpage.cpp)
+target_sources(aiot_cli PRIVATE docs/long_help.cpp)

@@ -1,0 +1,1 @@
+target_sources(aiot_tests PRIVATE cli/test_docs.cpp)
