@@ -130,70 +130,91 @@ run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" AWS_SHARED_CREDENTIALS_FILE="$
 expect_code 4
 expect_stderr_contains "looked at"
 
-# --- the real AWS CLI against the emulator -----------------------------------------------------------
-if command -v aws >/dev/null 2>&1; then
-  AWS=(aws --endpoint-url "$EMU_URL" --region us-east-1)
-  run "${AWS[@]}" iot create-thing --thing-name sensor-001 --attribute-payload '{"attributes":{"site":"plant-7","fw":"1.4.2"}}'
+# --- the real AWS CLI against the emulator (every `aws` on PATH: awscli v1 signs with scope iot, --------
+# Debian's awscli v2.9 with execute-api) --------------------------------------------------------------
+# awscli_checks CLI SUFFIX: things, paging, groups and a job that progresses, with names ending in SUFFIX.
+awscli_checks() {
+  local cli=$1 s=$2
+  local version
+  version=$("$cli" --version 2>&1 | head -1)
+  echo "note: AWS CLI checks with $cli ($version)" >&2
+  local AWS=("$cli" --endpoint-url "$EMU_URL" --region us-east-1)
+  run "${AWS[@]}" iot create-thing --thing-name "sensor$s" --attribute-payload '{"attributes":{"site":"plant-7","fw":"1.4.2"}}'
   expect_code 0
-  expect_stdout_contains "arn:aws:iot:us-east-1:000000000000:thing/sensor-001"
-  run "${AWS[@]}" iot create-thing --thing-name sensor-001 --attribute-payload '{"attributes":{"site":"plant-7","fw":"1.4.2"}}'
+  expect_stdout_contains "arn:aws:iot:us-east-1:000000000000:thing/sensor$s"
+  run "${AWS[@]}" iot create-thing --thing-name "sensor$s" --attribute-payload '{"attributes":{"site":"plant-7","fw":"1.4.2"}}'
   expect_code 0
-  run "${AWS[@]}" iot create-thing --thing-name sensor-001 --attribute-payload '{"attributes":{"site":"other"}}'
+  run "${AWS[@]}" iot create-thing --thing-name "sensor$s" --attribute-payload '{"attributes":{"site":"other"}}'
   expect_stderr_contains "ResourceAlreadyExistsException"
-  run "${AWS[@]}" iot describe-thing --thing-name sensor-001
+  run "${AWS[@]}" iot describe-thing --thing-name "sensor$s"
   expect_code 0
   expect_eq "describe-thing shows the attributes" "plant-7" "$(run_stdout | json_get "['attributes']['site']")"
   run "${AWS[@]}" iot describe-thing --thing-name nope
   expect_stderr_contains "ResourceNotFoundException"
-  run "${AWS[@]}" iot create-thing --thing-name 'edge:cam-01'
+  run "${AWS[@]}" iot create-thing --thing-name "edge:cam$s"
   expect_code 0
-  run "${AWS[@]}" iot describe-thing --thing-name 'edge:cam-01'
+  run "${AWS[@]}" iot describe-thing --thing-name "edge:cam$s"
   expect_code 0
   aws_aiot device list -o json
+  local all_devices
   all_devices=$(run_stdout | json_len)
   run "${AWS[@]}" iot list-things --page-size 7 --query 'things[].thingName' --output text
   expect_code 0
   expect_eq "list-things --page-size 7 pages through every thing" "$all_devices" "$(run_stdout | wc -w)"
-  run "${AWS[@]}" iot create-thing-group --thing-group-name canary
+  run "${AWS[@]}" iot create-thing-group --thing-group-name "canary$s"
   expect_code 0
+  local group_arn
   group_arn=$(run_stdout | json_get "['thingGroupArn']")
   for t in imp-01 imp-02 imp-03; do
-    run "${AWS[@]}" iot add-thing-to-thing-group --thing-group-name canary --thing-name "$t"
+    run "${AWS[@]}" iot add-thing-to-thing-group --thing-group-name "canary$s" --thing-name "$t"
     expect_code 0
   done
-  run "${AWS[@]}" iot list-things-in-thing-group --thing-group-name canary --query 'length(things)' --output text
-  expect_eq "three things in the group" "3" "$(run_stdout | tr -d '[:space:]')"
-  run "${AWS[@]}" iot create-job --job-id fw-2-0 --targets "$group_arn" \
-    --document '{"operation":"install","version":"2.0"}' \
+  run "${AWS[@]}" iot list-things-in-thing-group --thing-group-name "canary$s" --query 'things' --output text
+  expect_eq "three things in the group" "3" "$(run_stdout | wc -w)"
+  run "${AWS[@]}" iot create-job --job-id "fw$s" --targets "$group_arn" \
+    --document "{\"operation\":\"install\",\"version\":\"2.0$s\"}" \
     --job-executions-rollout-config '{"maximumPerMinute":2}' \
     --abort-config '{"criteriaList":[{"failureType":"FAILED","action":"CANCEL","thresholdPercentage":60,"minNumberOfExecutedThings":2}]}' \
     --timeout-config inProgressTimeoutInMinutes=60
   expect_code 0
-  run "${AWS[@]}" iot describe-job --job-id fw-2-0
+  run "${AWS[@]}" iot describe-job --job-id "fw$s"
   expect_code 0
   expect_eq "the rollout rate lets 2 of 3 start in the first minute" "2" \
     "$(run_stdout | json_get "['job']['jobProcessDetails']['numberOfQueuedThings']")"
-  expect_eq "the document is kept as a string" "IN_PROGRESS" "$(run_stdout | json_get "['job']['status']")"
+  expect_eq "the job runs" "IN_PROGRESS" "$(run_stdout | json_get "['job']['status']")"
   # A device reports success on its aiot shadow (what the simulator does): its execution succeeds.
-  binary_format=()
-  [[ "$(aws --version 2>&1)" == aws-cli/2* ]] && binary_format=(--cli-binary-format raw-in-base64-out)
+  local binary_format=()
+  [[ "$version" == aws-cli/2* ]] && binary_format=(--cli-binary-format raw-in-base64-out)
   run "${AWS[@]}" iot-data update-thing-shadow --thing-name imp-01 --shadow-name aiot "${binary_format[@]}" \
-    --payload '{"state":{"reported":{"aiot":{"ota":{"state":"succeeded","version":"2.0"}}}}}' "$TEST_TMP/shadow.out"
+    --payload "{\"state\":{\"reported\":{\"aiot\":{\"ota\":{\"state\":\"succeeded\",\"version\":\"2.0$s\"}}}}}" \
+    "$TEST_TMP/shadow.out"
   expect_code 0
-  run "${AWS[@]}" iot list-job-executions-for-job --job-id fw-2-0 --output json
+  run "${AWS[@]}" iot list-job-executions-for-job --job-id "fw$s" --output json
   expect_code 0
   expect_stdout_contains '"SUCCEEDED"'
   expect_stdout_contains '"QUEUED"'
-  run "${AWS[@]}" iot describe-job --job-id fw-2-0
+  run "${AWS[@]}" iot describe-job --job-id "fw$s"
   expect_eq "the job counts the success" "1" "$(run_stdout | json_get "['job']['jobProcessDetails']['numberOfSucceededThings']")"
-  run "${AWS[@]}" iot cancel-job --job-id fw-2-0 --reason-code CANARY_FAILED --comment abort
+  run "${AWS[@]}" iot cancel-job --job-id "fw$s" --reason-code CANARY_FAILED --comment abort
   expect_code 0
-  run "${AWS[@]}" iot describe-job --job-id fw-2-0
+  run "${AWS[@]}" iot describe-job --job-id "fw$s"
   expect_eq "cancel-job cancels the job" "CANCELED" "$(run_stdout | json_get "['job']['status']")"
   # The aiot provider sees what the CLI made, in the same store.
-  aws_aiot device show sensor-001 -o json
+  aws_aiot device show "sensor$s" -o json
   expect_eq "a thing made by the AWS CLI is an aiot device" "plant-7" "$(run_stdout | json_get "['tags']['site']")"
-else
+}
+
+n_cli=0
+declare -A seen_versions=()
+while read -r cli; do
+  [[ -z "$cli" ]] && continue
+  v=$("$cli" --version 2>&1 | head -1 | cut -d' ' -f1)
+  [[ -n "${seen_versions[$v]:-}" ]] && continue
+  seen_versions[$v]=1
+  n_cli=$((n_cli + 1))
+  awscli_checks "$cli" "-$n_cli"
+done < <(type -a -P aws 2>/dev/null)
+if ((n_cli == 0)); then
   echo "note: no 'aws' on PATH: the AWS CLI checks were skipped (apt-get install awscli)" >&2
 fi
 

@@ -151,7 +151,8 @@ TEST_CASE("AWS provider: get reads the thing, the aiot shadow and the certificat
   Rig rig;
   rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
   rig.fake->expect("GET", R"(.*/things/cam-1/shadow\?name=aiot)")
-      .reply(200, R"({"state":{"desired":{"fw":"2"},"reported":{"aiot":{"ota":{"state":"succeeded"}}}},"version":6})");
+      .reply(200, R"({"state":{"desired":{"fw":"2"},"reported":{"aiot":{"ota":{"state":"succeeded"}}}},)"
+                  R"("metadata":{"desired":{"fw":{"timestamp":1795660000}},"reported":{"aiot":{"ota":{"state":{"timestamp":1795660100}}}}},"version":6})");
   rig.fake->expect("GET", R"(.*/things/cam-1/principals.*)")
       .reply(200, R"({"principals":["arn:aws:iot:us-east-1:1:cert/abcdef0123"]})");
   auto d = rig.hub->get("cam-1");
@@ -162,6 +163,7 @@ TEST_CASE("AWS provider: get reads the thing, the aiot shadow and the certificat
   CHECK(d.version == 10);
   CHECK(d.auth.type == AuthType::certificate_authority);
   CHECK(d.auth.primary.sha256 == "ABCDEF0123");
+  CHECK(format_rfc3339(d.updated) == format_rfc3339(TimePoint(std::chrono::seconds(1795660100))));
 
   rig.fake->expect("GET", R"(.*/things/nope)").reply(404, "{}", {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
   try {

@@ -56,6 +56,25 @@ std::optional<Shadow> shadow_from(const http::Response& r) {
   return s;
 }
 
+// The largest "timestamp" (epoch seconds) among a shadow's metadata leaves; 0 when none.
+std::int64_t latest_timestamp(const json& metadata) {
+  std::int64_t latest = 0;
+  if (metadata.is_object()) {
+    for (const auto& [k, v] : metadata.items()) {
+      if (k == "timestamp" && v.is_number()) {
+        latest = std::max(latest, v.get<std::int64_t>());
+      } else {
+        latest = std::max(latest, latest_timestamp(v));
+      }
+    }
+  } else if (metadata.is_array()) {
+    for (const auto& v : metadata) {
+      latest = std::max(latest, latest_timestamp(v));
+    }
+  }
+  return latest;
+}
+
 // "arn:aws:iot:us-east-1:123456789012:thing/x" -> {"aws", "123456789012"}.
 std::pair<std::string, std::string> partition_and_account(const std::string& arn) {
   auto parts = str::split(arn, ':');
@@ -92,6 +111,10 @@ Device AwsHub::to_device(const Thing& thing, const std::optional<Shadow>& shadow
   if (shadow) {
     d.desired = shadow->desired();
     d.reported = shadow->reported();
+    // AWS keeps no times for things; the shadow's metadata says when its state last changed.
+    if (auto latest = latest_timestamp(shadow->document.value("metadata", json::object())); latest > 0) {
+      d.updated = TimePoint(std::chrono::seconds(latest));
+    }
   }
   d.desired_version = shadow_version;
   d.reported_version = shadow_version;
