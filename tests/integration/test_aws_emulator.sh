@@ -199,6 +199,34 @@ awscli_checks() {
   expect_code 0
   run "${AWS[@]}" iot describe-job --job-id "fw$s"
   expect_eq "cancel-job cancels the job" "CANCELED" "$(run_stdout | json_get "['job']['status']")"
+  # Certificates, principals and policies as the provider uses them.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=sensor$s" \
+    -keyout "$TEST_TMP/cert$s.key" -out "$TEST_TMP/cert$s.pem" 2>/dev/null
+  run "${AWS[@]}" iot register-certificate-without-ca --certificate-pem "file://$TEST_TMP/cert$s.pem" --status ACTIVE
+  expect_code 0
+  local cert_arn cert_id
+  cert_arn=$(run_stdout | json_get "['certificateArn']")
+  cert_id=$(run_stdout | json_get "['certificateId']")
+  expect_eq "the certificate id is the SHA-256 of the DER certificate" \
+    "$(openssl x509 -in "$TEST_TMP/cert$s.pem" -outform DER | sha256sum | cut -d' ' -f1)" "$cert_id"
+  run "${AWS[@]}" iot register-certificate-without-ca --certificate-pem "file://$TEST_TMP/cert$s.pem"
+  expect_stderr_contains "ResourceAlreadyExistsException"
+  run "${AWS[@]}" iot attach-thing-principal --thing-name "sensor$s" --principal "$cert_arn"
+  expect_code 0
+  run "${AWS[@]}" iot list-thing-principals --thing-name "sensor$s"
+  expect_stdout_contains "$cert_arn"
+  run "${AWS[@]}" iot create-policy --policy-name "dev$s" \
+    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}'
+  expect_code 0
+  run "${AWS[@]}" iot attach-policy --policy-name "dev$s" --target "$cert_arn"
+  expect_code 0
+  run "${AWS[@]}" iot delete-certificate --certificate-id "$cert_id"
+  expect_stderr_contains "DeleteConflictException"
+  run "${AWS[@]}" iot create-keys-and-certificate --set-as-active
+  expect_code 0
+  expect_stdout_contains "PRIVATE KEY"
+  aws_aiot device show "sensor$s" -o json
+  expect_eq "a thing with a certificate shows x509" "certificateAuthority" "$(run_stdout | json_get "['authenticationType']")"
   # The aiot provider sees what the CLI made, in the same store.
   aws_aiot device show "sensor$s" -o json
   expect_eq "a thing made by the AWS CLI is an aiot device" "plant-7" "$(run_stdout | json_get "['tags']['site']")"

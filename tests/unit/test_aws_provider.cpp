@@ -280,6 +280,17 @@ TEST_CASE("AWS provider: x509-ca certificate registration, attachment and the de
   auto cert = rig.hub->attach_certificate(d, "PEM");
   CHECK(cert.id == "c1");
   rig.fake->verify_done();
+
+  // A re-run: AWS names the certificate registered before in the 409; the policy is known by now.
+  rig.fake->expect("GET", R"(.*/things/cam-1)").reply(200, k_thing_json);
+  rig.fake->expect("POST", R"(.*/certificate/register-no-ca)")
+      .reply(409, R"({"message":"The certificate is already provisioned or registered","resourceId":"c1",)"
+                  R"("resourceArn":"arn:aws:iot:us-east-1:123456789012:cert/c1"})",
+             {{"x-amzn-ErrorType", "ResourceAlreadyExistsException"}});
+  rig.fake->expect("PUT", R"(.*/things/cam-1/principals)");
+  rig.fake->expect("PUT", R"(.*/target-policies/aiot-device)");
+  CHECK(rig.hub->attach_certificate(d, "PEM").arn == "arn:aws:iot:us-east-1:123456789012:cert/c1");
+  rig.fake->verify_done();
 }
 
 TEST_CASE("AWS provider: configuration from settings and the environment") {

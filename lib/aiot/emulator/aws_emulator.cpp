@@ -43,7 +43,9 @@ struct AwsFault : std::exception {
   int status;
   std::string code;
   std::string message;
-  AwsFault(int s, std::string c, std::string m) : status(s), code(std::move(c)), message(std::move(m)) {}
+  json extra = json::object();  // e.g. resourceId / resourceArn of ResourceAlreadyExistsException
+  AwsFault(int s, std::string c, std::string m, json x = json::object())
+      : status(s), code(std::move(c)), message(std::move(m)), extra(std::move(x)) {}
   const char* what() const noexcept override { return message.c_str(); }
 };
 
@@ -53,10 +55,13 @@ struct AwsFault : std::exception {
 [[noreturn]] void invalid(std::string message) { fail(400, "InvalidRequestException", std::move(message)); }
 [[noreturn]] void not_found(std::string message) { fail(404, "ResourceNotFoundException", std::move(message)); }
 
-void set_error(HttpResponse& res, int status, const std::string& code, const std::string& message) {
+void set_error(HttpResponse& res, int status, const std::string& code, const std::string& message,
+               const json& extra = json::object()) {
   res.status = status;
   res.set_header("x-amzn-ErrorType", code);
-  res.body = json{{"__type", code}, {"message", message}}.dump();
+  json body = {{"__type", code}, {"message", message}};
+  body.update(extra);
+  res.body = body.dump();
   res.content_type = "application/json";
 }
 
@@ -482,7 +487,9 @@ class AwsEmulator {
       if (attributes_of(*existing) == attributes && store_->thing_type_of(name) == type) {
         return {{"thingName", name}, {"thingArn", arn(c, "thing/" + name)}, {"thingId", existing->generation_id}};
       }
-      fail(409, "ResourceAlreadyExistsException", fmt::format("Thing {} already exists with different attributes", name));
+      throw AwsFault(409, "ResourceAlreadyExistsException",
+                     fmt::format("Thing {} already exists with different attributes", name),
+                     {{"resourceId", existing->generation_id}, {"resourceArn", arn(c, "thing/" + name)}});
     }
     Device d;
     d.id = name;
@@ -681,7 +688,8 @@ class AwsEmulator {
     }
     const std::string id = str::to_lower(info.thumbprints.sha256);
     if (store_->certificate(id)) {
-      fail(409, "ResourceAlreadyExistsException", "The certificate is already provisioned or registered");
+      throw AwsFault(409, "ResourceAlreadyExistsException", "The certificate is already provisioned or registered",
+                     {{"resourceId", id}, {"resourceArn", arn(c, "cert/" + id)}});
     }
     store_->put_certificate({id, pem, status, now_ms()});
     return {{"certificateArn", arn(c, "cert/" + id)}, {"certificateId", id}};
@@ -1712,7 +1720,7 @@ DialectHooks AwsEmulator::hooks() {
     try {
       std::rethrow_exception(error);
     } catch (const AwsFault& f) {
-      set_error(res, f.status, f.code, f.message);
+      set_error(res, f.status, f.code, f.message, f.extra);
     } catch (const Error& e) {
       switch (e.reason()) {
         case Reason::not_found:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "aiot/core/crypto.hpp"
 #include "aiot/core/strings.hpp"
 
 namespace aiot::hub::aws {
@@ -421,6 +422,49 @@ Certificate AwsClient::register_certificate_without_ca(const std::string& certif
   auto j = parse_body(call(control_request("POST", "/certificate/register-no-ca", {}, body.dump()),
                            "RegisterCertificateWithoutCA"));
   return {json_string(j, "certificateArn"), json_string(j, "certificateId"), certificate_pem};
+}
+
+Certificate AwsClient::register_or_find_certificate(const std::string& certificate_pem, bool active) {
+  json body = {{"certificatePem", certificate_pem}, {"status", active ? "ACTIVE" : "INACTIVE"}};
+  auto r = control_->send(control_request("POST", "/certificate/register-no-ca", {}, body.dump()),
+                          "RegisterCertificateWithoutCA");
+  if (r.status >= 200 && r.status < 300) {
+    auto j = parse_body(r);
+    return {json_string(j, "certificateArn"), json_string(j, "certificateId"), certificate_pem};
+  }
+  if (r.status != 409) {
+    throw to_error(r, "RegisterCertificateWithoutCA");
+  }
+  // AWS names the existing resource in the conflict (ResourceAlreadyExistsException.resourceArn).
+  auto j = parse_body(r);
+  std::string arn = json_string(j, "resourceArn");
+  std::string id = json_string(j, "resourceId");
+  if (!arn.empty()) {
+    if (id.empty()) {
+      id = arn.substr(arn.rfind('/') + 1);
+    }
+    return {arn, id, certificate_pem};
+  }
+  // Else: AWS's certificate id is the SHA-256 of the DER certificate.
+  const auto der_sha256 = [&]() -> std::string {
+    std::string b64;
+    bool inside = false;
+    for (const auto& line : str::split(certificate_pem, '\n')) {
+      std::string_view t = str::trim(line);
+      if (t.rfind("-----BEGIN CERTIFICATE", 0) == 0) {
+        inside = true;
+      } else if (t.rfind("-----END CERTIFICATE", 0) == 0) {
+        break;
+      } else if (inside) {
+        b64 += t;
+      }
+    }
+    return crypto::sha256_hex(crypto::base64_decode(b64));
+  }();
+  if (auto described = describe_certificate(der_sha256)) {
+    return {json_string(*described, "certificateArn"), der_sha256, certificate_pem};
+  }
+  throw to_error(r, "RegisterCertificateWithoutCA");
 }
 
 KeysAndCertificate AwsClient::create_keys_and_certificate(bool active) {

@@ -160,6 +160,9 @@ class AwsClient {
 
   // Certificates, principals, policies.
   Certificate register_certificate_without_ca(const std::string& certificate_pem, bool active = true);
+  // The same, but a certificate registered before is found and returned (from the 409's resourceArn /
+  // resourceId, else by its SHA-256 id) instead of being an error: re-runs are idempotent.
+  Certificate register_or_find_certificate(const std::string& certificate_pem, bool active = true);
   KeysAndCertificate create_keys_and_certificate(bool active = true);
   // The `certificateDescription` object; nullopt when there is no such certificate.
   std::optional<json> describe_certificate(const std::string& certificate_id);

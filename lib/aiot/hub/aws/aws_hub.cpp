@@ -6,7 +6,6 @@
 #include <algorithm>
 
 #include "aiot/auth/cloud/aws_credentials.hpp"
-#include "aiot/auth/x509.hpp"
 #include "aiot/config/settings.hpp"
 #include "aiot/context.hpp"
 #include "aiot/core/env.hpp"
@@ -486,21 +485,7 @@ Certificate AwsHub::attach_certificate(const Device& device, std::string_view ce
   if (!thing) {
     throw device_not_found(device.id);
   }
-  Certificate cert;
-  try {
-    cert = client_->register_certificate_without_ca(std::string(certificate_pem), device.enabled);
-  } catch (const Error& e) {
-    if (e.reason() != Reason::conflict) {
-      throw;
-    }
-    // Registered before (a re-run): AWS names a certificate by the SHA-256 of its DER form.
-    std::string id = str::to_lower(x509::inspect(certificate_pem).thumbprints.sha256);
-    auto described = client_->describe_certificate(id);
-    if (!described) {
-      throw;
-    }
-    cert = {json_text(*described, "certificateArn"), id, std::string(certificate_pem)};
-  }
+  Certificate cert = client_->register_or_find_certificate(std::string(certificate_pem), device.enabled);
   attach_to_thing(device.id, thing->arn, cert.arn);
   return cert;
 }
