@@ -248,6 +248,33 @@ TEST_CASE("azure hub: update with a stale etag is a precondition failure") {
   f.fake->verify_done();
 }
 
+TEST_CASE("azure hub: update_many patches twins concurrently, errors stay per row") {
+  Fixture f;
+  f.fake->expect("PATCH", url("/twins/a")).reply(200, twin_json("a", {{"wave", 1}}).dump()).inspect([](const http::Request& r) {
+    CHECK(json::parse(r.body) == json{{"tags", {{"wave", 1}}}});
+    CHECK(header(r, "If-Match") == "*");
+  });
+  f.fake->expect("PATCH", url("/twins/b")).reply(412, error_body(412001, "etag", "t", "n")).inspect([](const http::Request& r) {
+    CHECK(header(r, "If-Match") == "\"old\"");
+  });
+  f.fake->expect("PATCH", url("/twins/c")).reply(404, error_body(404001, "gone", "t", "n"));
+  std::vector<DeviceUpdate> updates(3);
+  updates[0].id = "a";
+  updates[0].tags_patch = {{"wave", 1}};
+  updates[1].id = "b";
+  updates[1].if_match = "old";
+  updates[1].desired_patch = {{"x", 1}};
+  updates[2].id = "c";
+  updates[2].tags_patch = {{"wave", 1}};
+  auto results = f.hub->registry().update_many(updates);
+  CHECK(results[0].outcome == RowOutcome::updated);
+  CHECK(results[0].device->tags == json{{"wave", 1}});
+  CHECK(results[1].error->reason() == Reason::precondition_failed);
+  CHECK(results[2].error->reason() == Reason::not_found);
+  CHECK(f.fake->max_batch() == 3);
+  f.fake->verify_done();
+}
+
 TEST_CASE("azure hub: delete takes the twin etag that device show prints") {
   Fixture f;
   f.fake->expect("GET", url("/twins/d1")).reply(200, twin_json("d1", {}, "dHdpbg==").dump());
@@ -625,7 +652,9 @@ TEST_CASE("azure settings: connection string sources, endpoint rules, pacing and
     env.set("AIOT_AZURE_TIER", "s3");
     env.set("AIOT_AZURE_UNITS", "2");
     env.set("AIOT_HTTP_MAX_ATTEMPTS", "2");
+    env.set("AIOT_HTTP_RETRY_BUDGET", "17");
     s = client_settings(env, settings, dir.path());
+    CHECK(s.retry.budget == 17);
     REQUIRE(s.rates);
     CHECK(s.rates->identity == doctest::Approx(5000.0 / 60 * 2));
     CHECK(s.rates->query == doctest::Approx(1000.0 / 60 * 2));

@@ -299,6 +299,35 @@ std::vector<std::optional<json>> AzureClient::get_many(const char* collection, c
   return out;
 }
 
+std::vector<AzureClient::TwinPatchResult> AzureClient::patch_twins(const std::vector<TwinPatch>& patches) {
+  std::vector<http::Request> requests;
+  requests.reserve(patches.size());
+  for (const auto& p : patches) {
+    auto r = request("PATCH", "/twins/" + http::url_encode(p.id), p.patch.dump());
+    http::set_header(r.headers, "If-Match", quote_etag(p.if_match.empty() ? "*" : p.if_match));
+    requests.push_back(std::move(r));
+  }
+  std::vector<http::Response> answers;
+  try {
+    answers = client_.send_all(std::move(requests), k_twin_update);
+  } catch (const Error& e) {
+    if (e.code() == ExitCode::unavailable) throw e.with_prefix("update twins: ");
+    throw;
+  }
+  std::vector<TwinPatchResult> out(patches.size());
+  for (std::size_t i = 0; i < patches.size(); ++i) {
+    auto context = fmt::format("update twin '{}'", patches[i].id);
+    if (answers[i].status >= 200 && answers[i].status < 300) {
+      out[i].twin = body_json(answers[i], context);
+      continue;
+    }
+    Error e = to_error(answers[i], context);
+    if (e.code() == ExitCode::auth || e.code() == ExitCode::unavailable) throw e;
+    out[i].error = std::move(e);
+  }
+  return out;
+}
+
 std::vector<std::optional<json>> AzureClient::get_twins(const std::vector<std::string>& ids) {
   return get_many("twins", ids, k_twin);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aiot/auth/cloud/sas.hpp"
+#include "aiot/core/error.hpp"
 #include "aiot/http/client.hpp"
 
 namespace aiot::hub::azure {
@@ -110,6 +111,19 @@ class AzureClient {
   json get_twin(std::string_view id);
   // Merge patch {"tags":{...},"properties":{"desired":{...}}}; if_match empty = unconditional ("*").
   json patch_twin(std::string_view id, const json& patch, std::string_view if_match = {});
+
+  // Many PATCH /twins/{id} concurrently (rollout dispatch). Per item: the twin, or the error the
+  // hub answered (404, 412...). Throws when retries run out or on 401/403.
+  struct TwinPatch {
+    std::string id;
+    json patch;
+    std::string if_match;  // empty = "*"
+  };
+  struct TwinPatchResult {
+    std::optional<json> twin;
+    std::optional<Error> error;
+  };
+  std::vector<TwinPatchResult> patch_twins(const std::vector<TwinPatch>& patches);
 
   // GET /twins/{id} (or /devices/{id}) for many ids concurrently, in order; nullopt where the hub
   // answers 404. Other failures throw.

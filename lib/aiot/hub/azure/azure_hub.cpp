@@ -138,6 +138,44 @@ class AzureHub final : public Hub, public Registry {
 
   std::vector<ImportResult> import(std::span<const Device> devices, ImportMode mode) override;
 
+  // Twin-only updates go out as concurrent PATCHes; a status change needs the identity's
+  // GET + PUT, so those take the one-by-one path.
+  std::vector<ImportResult> update_many(std::span<const DeviceUpdate> updates) override {
+    std::vector<ImportResult> results(updates.size());
+    std::vector<AzureClient::TwinPatch> patches;
+    std::vector<std::size_t> patched;
+    for (std::size_t i = 0; i < updates.size(); ++i) {
+      const auto& u = updates[i];
+      bool twin_only = !u.enabled && (!u.tags_patch.empty() || !u.desired_patch.empty());
+      if (!twin_only) {
+        try {
+          results[i].device = update(u);
+          results[i].outcome = RowOutcome::updated;
+        } catch (const Error& e) {
+          if (e.code() == ExitCode::unavailable || e.code() == ExitCode::auth) throw;
+          results[i].error = e;
+        }
+        continue;
+      }
+      json patch = json::object();
+      if (!u.tags_patch.empty()) patch["tags"] = u.tags_patch;
+      if (!u.desired_patch.empty()) patch["properties"] = {{"desired", u.desired_patch}};
+      patches.push_back({u.id, std::move(patch), u.if_match});
+      patched.push_back(i);
+    }
+    auto answers = client_->patch_twins(patches);
+    for (std::size_t k = 0; k < patched.size(); ++k) {
+      auto& r = results[patched[k]];
+      if (answers[k].twin) {
+        r.device = from_twin(*answers[k].twin);
+        r.outcome = RowOutcome::updated;
+      } else {
+        r.error = answers[k].error;
+      }
+    }
+    return results;
+  }
+
  private:
   struct Row {
     std::size_t index;  // into the caller's span
@@ -439,6 +477,7 @@ ClientSettings client_settings(const Env& env, const config::Settings& settings,
     s.rates = rates_for(*tier, parse_positive(env, "AIOT_AZURE_UNITS", 1));
   }
   s.retry.max_attempts = parse_positive(env, "AIOT_HTTP_MAX_ATTEMPTS", s.retry.max_attempts);
+  s.retry.budget = parse_positive(env, "AIOT_HTTP_RETRY_BUDGET", s.retry.budget);
   return s;
 }
 

@@ -30,7 +30,8 @@ std::unique_ptr<Hub> open_azure_hub(Context& ctx);
 // - the base URL: azure.endpoint (AIOT_AZURE_ENDPOINT) if set, else https://<HostName>;
 // - pacing: AIOT_AZURE_TIER (F1|S1|S2|S3) and AIOT_AZURE_UNITS; when neither is set, S1 x 1 for a
 //   real hub and no client-side pacing for a loopback endpoint (the emulator);
-// - AIOT_HTTP_MAX_ATTEMPTS: attempts per request, first included (default 6).
+// - AIOT_HTTP_MAX_ATTEMPTS: attempts per request, first included (default 6);
+//   AIOT_HTTP_RETRY_BUDGET: retries for the whole command (default 200).
 ClientSettings client_settings(const Env& env, const config::Settings& settings, const std::filesystem::path& cwd);
 
 // The provider over a ready client (tests hand in one built on a fake transport).
