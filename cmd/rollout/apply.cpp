@@ -72,6 +72,11 @@ int run_apply(const ApplyOptions& o, Context& ctx) {
       say(ctx, fmt::format("--timeout {} reached", o.timeout));
       break;
     }
+    // Without --timeout, a rollout that has not moved in 30 days of hub time is stuck, not slow.
+    if (!timeout && ctx.hub().now() - started >= std::chrono::hours(24 * 30)) {
+      warn(ctx, "no final state after 30 days of hub time; stopping (pass --timeout to wait longer)");
+      break;
+    }
     if (!let_time_pass(ctx, spec.analysis.interval)) break;
   }
 

@@ -373,7 +373,7 @@ StepResult Controller::run_wave(Loaded& l) {
 
   if (state == "BAKING" && wave.value("skipGates", false)) {
     wave["state"] = "PASSED";
-    return promote_next(l, w, "gates skipped (promote --full)");
+    return act_on_verdict(l, w);
   }
   if (state == "BAKING") {
     TimePoint dispatched = parse_ts(wave["dispatchedAt"]);
@@ -409,48 +409,64 @@ StepResult Controller::run_wave(Loaded& l) {
     json event = {{"op", "GATES_EVALUATED"}, {"wave", wave_name}, {"look", wave["looks"]}, {"gates", results}};
     if (critical_fail) {
       wave["state"] = "FAILED";
-      commit(l, event);
       std::string names;
       for (const auto& f : failed) names += (names.empty() ? "" : ", ") + f;
-      std::string why = fmt::format("wave {}: gate {} failed", wave_name, names);
-      switch (l.spec.on_failure.action) {
-        case FailureAction::rollback: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
-        case FailureAction::pause:
-          l.s()["phase"] = "PAUSED";
-          l.s()["reason"] = why;
-          commit(l, {{"op", "PAUSED"}, {"reason", why}});
-          return {Phase::paused, true, why + ", paused"};
-        case FailureAction::abort_keep:
-          l.s()["phase"] = "ABORTED";
-          l.s()["reason"] = why;
-          commit(l, {{"op", "ABORTED"}, {"reason", why}, {"revert", false}});
-          return {Phase::aborted, true, why + ", aborted (devices keep what they run)"};
-      }
+      wave["failedGates"] = names;
+      commit(l, event);
+      return act_on_verdict(l, w);
     }
     if (all_pass && bake_done) {
       wave["state"] = "PASSED";
       commit(l, event);
-      return promote_next(l, w, "gates passed");
+      return act_on_verdict(l, w);
     }
     if (bake_expired) {
       wave["state"] = "INCONCLUSIVE";
       commit(l, event);
-      std::string why = fmt::format("wave {}: gates inconclusive after bake.max", wave_name);
-      switch (l.spec.analysis.on_inconclusive) {
-        case InconclusiveAction::promote: return promote_next(l, w, "inconclusive, promoted by policy");
-        case InconclusiveAction::fail: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
-        case InconclusiveAction::pause:
-          l.s()["phase"] = "PAUSED";
-          l.s()["reason"] = why;
-          commit(l, {{"op", "PAUSED"}, {"reason", why}});
-          return {Phase::paused, true, why + ", paused"};
-      }
+      return act_on_verdict(l, w);
     }
     commit(l, event);
     return {Phase::running, true, fmt::format("wave {}: look {}: {}", wave_name, wave["looks"].get<int>(),
                                               all_pass ? "all gates pass, baking" : "evaluating")};
   }
+  // A verdict recorded by a driver that died before acting on it: act now.
+  if (state == "PASSED" || state == "FAILED" || state == "INCONCLUSIVE") return act_on_verdict(l, w);
   return {Phase::running, false, "nothing to do"};
+}
+
+// What a wave's verdict leads to. Each path ends in its own commit, so a driver killed in between
+// leaves the verdict recorded and the next step lands here again.
+StepResult Controller::act_on_verdict(Loaded& l, std::size_t w) {
+  auto& wave = l.s()["waves"][w];
+  const std::string wave_name = wave["name"];
+  const std::string state = wave.value("state", "");
+  if (state == "PASSED") return promote_next(l, w, wave.value("skipGates", false) ? "gates skipped (promote --full)" : "gates passed");
+  if (state == "FAILED") {
+    std::string why = fmt::format("wave {}: gate {} failed", wave_name, wave.value("failedGates", std::string("?")));
+    switch (l.spec.on_failure.action) {
+      case FailureAction::rollback: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
+      case FailureAction::pause:
+        l.s()["phase"] = "PAUSED";
+        l.s()["reason"] = why;
+        commit(l, {{"op", "PAUSED"}, {"reason", why}});
+        return {Phase::paused, true, why + ", paused"};
+      case FailureAction::abort_keep:
+        l.s()["phase"] = "ABORTED";
+        l.s()["reason"] = why;
+        commit(l, {{"op", "ABORTED"}, {"reason", why}, {"revert", false}});
+        return {Phase::aborted, true, why + ", aborted (devices keep what they run)"};
+    }
+  }
+  std::string why = fmt::format("wave {}: gates inconclusive after bake.max", wave_name);
+  switch (l.spec.analysis.on_inconclusive) {
+    case InconclusiveAction::promote: return promote_next(l, w, "inconclusive, promoted by policy");
+    case InconclusiveAction::fail: begin_rollback(l, why); return {Phase::rolling_back, true, why + ", rolling back"};
+    case InconclusiveAction::pause: break;
+  }
+  l.s()["phase"] = "PAUSED";
+  l.s()["reason"] = why;
+  commit(l, {{"op", "PAUSED"}, {"reason", why}});
+  return {Phase::paused, true, why + ", paused"};
 }
 
 }  // namespace aiot::rollout

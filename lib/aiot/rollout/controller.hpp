@@ -88,6 +88,7 @@ class Controller {
   StepResult run_rollback(Loaded& l);
   void begin_rollback(Loaded& l, const std::string& why);
   StepResult promote_next(Loaded& l, std::size_t wave, const std::string& why);
+  StepResult act_on_verdict(Loaded& l, std::size_t wave);
   json evaluate_gates(Loaded& l, std::size_t wave);
 
   ControllerDeps deps_;

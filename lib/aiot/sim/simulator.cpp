@@ -211,6 +211,10 @@ FleetStatus Simulator::status() {
   return st;
 }
 
+AdvanceSummary Simulator::settle() { return impl_->run(impl_->hub.now()); }
+
+AdvanceSummary settle(hub::local::LocalHub& hub) { return Simulator::open(hub).settle(); }
+
 AdvanceSummary advance(hub::local::LocalHub& hub, std::chrono::milliseconds by) {
   return Simulator::open(hub).advance(by);
 }

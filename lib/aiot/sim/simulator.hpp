@@ -42,6 +42,7 @@ class LocalHub;
 
 namespace aiot::sim {
 
+
 struct FleetSpec {
   std::size_t devices = 0;
   std::string profile_yaml;    // empty: the built-in profile
@@ -108,6 +109,8 @@ class Simulator {
   AdvanceSummary advance(std::chrono::milliseconds by);
   // The same up to `t`, which must be later than the sim time (Error::usage otherwise).
   AdvanceSummary advance_to(TimePoint t);
+  // Finishes an interrupted advance up to the current hub clock (see sim::settle).
+  AdvanceSummary settle();
   FleetStatus status();
   TimePoint now();
   const Profile& profile() const;
@@ -127,5 +130,10 @@ AdvanceSummary advance(hub::local::LocalHub& hub, std::chrono::milliseconds by);
 // installs no bytes; the fields are there so twins look like a real fleet's).
 std::string artifact_uri(const std::string& name, const std::string& version);
 std::string artifact_sha256(const std::string& name, const std::string& version);
+
+// Finishes an advance that a killed process left half done (the hub clock moved, some reports not
+// written), without moving the clock. Call it before reading device reports as of "now", as the
+// rollout controller does. A no-op on a consistent hub.
+AdvanceSummary settle(hub::local::LocalHub& hub);
 
 }  // namespace aiot::sim
