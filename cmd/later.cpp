@@ -7,7 +7,6 @@ namespace aiot::cli {
 void add_later_groups(CLI::App& root, Dispatch& d) {
   add_later_group(root, d, "lineage", "Audit the lineage and health of device telemetry", "the lineage audit");
   add_later_group(root, d, "report", "Governance reports", "governance reports");
-  add_later_group(root, d, "completion", "Shell completion scripts", "shell completions");
 }
 
 }  // namespace aiot::cli

@@ -9,6 +9,7 @@
 #include "aiot/core/error.hpp"
 #include "aiot/proc/plugin.hpp"
 #include "cli/common.hpp"
+#include "docs/docs.hpp"
 #include "groups.hpp"
 
 namespace aiot::cli {
@@ -110,6 +111,8 @@ void build_tree(CLI::App& root, Dispatch& d, GlobalOptions& g) {
   add_sim_group(root, d);
   add_hub_group(root, d);
   add_help_group(root, d);
+  add_completion_group(root, d);
+  add_docs_group(root, d);
   add_later_groups(root, d);
 }
 

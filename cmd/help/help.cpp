@@ -7,6 +7,7 @@
 #include "aiot/core/error.hpp"
 #include "aiot/proc/plugin.hpp"
 #include "cli/common.hpp"
+#include "docs/manpage.hpp"
 #include "groups.hpp"
 
 namespace aiot::cli {
@@ -23,14 +24,7 @@ void print_environment(Context& ctx) {
   std::vector<std::pair<std::string, std::string>> rows;
   for (const auto& k : config::key_table())
     rows.emplace_back(k.env, fmt::format("{} (setting '{}')", k.description, k.key));
-  rows.emplace_back("AIOT_PROFILE", "configuration profile to use");
-  rows.emplace_back("AIOT_NOW", "pin the clock to this RFC 3339 time (scripted demos)");
-  rows.emplace_back("AIOT_FORCE_TTY", "behave as if stdout and stderr were terminals");
-  rows.emplace_back("AIOT_CACERT", "an extra CA bundle for TLS to the clouds (verification stays on)");
-  rows.emplace_back("NO_COLOR", "never colour output when set and not empty");
-  rows.emplace_back("CLICOLOR_FORCE", "colour output even when not a terminal");
-  rows.emplace_back("XDG_CONFIG_HOME", "user config lives in $XDG_CONFIG_HOME/aiot/config.yaml");
-  rows.emplace_back("XDG_DATA_HOME", "the local hub lives in $XDG_DATA_HOME/aiot/hub.db");
+  for (const auto& v : docs::fixed_environment()) rows.emplace_back(v.name, v.meaning);
   size_t width = 0;
   for (const auto& [name, text] : rows) width = std::max(width, name.size());
   auto& out = ctx.io.out();
