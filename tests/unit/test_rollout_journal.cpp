@@ -115,3 +115,18 @@ TEST_CASE("journal: a missing journal is fine only when the hub has no events") 
   CHECK_FALSE(verify_journal(dir / "none.jsonl", JournalHead{3, "abc"}).ok);
   CHECK(file_head(dir / "none.jsonl").seq == 0);
 }
+
+TEST_CASE("journal: an incomplete last line left by a killed writer is cut off") {
+  test::TempDir dir;
+  auto path = dir / "r.jsonl";
+  auto head = write_events(path, 3);
+  {
+    std::ofstream out(path, std::ios::app);
+    out << R"({"op":"HALF","seq":4,"prev":")";  // no newline: the writer died here
+  }
+  CHECK_FALSE(verify_journal(path, std::nullopt).ok);
+  auto repaired = drop_incomplete_tail(path);
+  CHECK(repaired == head);
+  CHECK(verify_journal(path, head).ok);
+  CHECK(drop_incomplete_tail(path) == head);  // nothing more to cut
+}

@@ -79,7 +79,7 @@ void Controller::ensure_journal(const Loaded& l) {
   const auto& st = l.record.state;
   if (!st.contains("journalTail") || st["journalTail"].is_null()) return;
   auto path = journal_path(l.name);
-  auto head = file_head(path);
+  auto head = drop_incomplete_tail(path);
   auto tail_seq = st["journalTail"].value("seq", std::int64_t{0});
   if (head.seq + 1 == tail_seq) append_event(path, st["journalTail"]);
 }

@@ -135,3 +135,20 @@ JournalHead file_head(const std::filesystem::path& path) {
 }
 
 }  // namespace aiot::rollout
+
+namespace aiot::rollout {
+
+JournalHead drop_incomplete_tail(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return file_head(path);
+  std::string text = fs::read_file(path);
+  if (!text.empty() && text.back() != '\n') {
+    auto keep = text.rfind('\n');
+    std::filesystem::resize_file(path, keep == std::string::npos ? 0 : keep + 1, ec);
+    if (ec) throw Error::failure(fmt::format("cannot repair the journal {}: {}", path.string(), ec.message()));
+  }
+  return file_head(path);
+}
+
+}  // namespace aiot::rollout

@@ -47,4 +47,9 @@ void append_event(const std::filesystem::path& path, const nlohmann::json& event
 // The last event's head in the file (seq 0 when the file is absent or empty).
 JournalHead file_head(const std::filesystem::path& path);
 
+// Cuts off a last line that a killed writer left incomplete (no newline at the end). The event is
+// still in the hub's record (journalTail), from where the controller appends it again. Returns
+// the head of what remains.
+JournalHead drop_incomplete_tail(const std::filesystem::path& path);
+
 }  // namespace aiot::rollout
