@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The tour of what aiot does today, on the embedded local hub in a fresh folder: create a fleet CA,
-# register a small fleet (X.509 signed by the CA, and SAS), then look at it. Every command is
-# printed before it runs so you can replay it. Later work extends this into the full mission
-# (rollout with a gate that rolls back, lineage audit, governance report).
+# register a small fleet (X.509 signed by the CA, and SAS), then simulate a 500-device fleet and
+# roll out a good model version in waves and a bad one that the canary gate catches and rolls back.
+# Every command is printed before it runs so you can replay it. Lineage audits and governance
+# reports join the tour when they land.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,4 +43,38 @@ step "$AIOT" device show cam-2 -o yaml
 step openssl verify -CAfile "$dir/ca/ca.cert.pem" "$dir/credentials/cam-2.cert.pem"
 step ls -l "$dir/credentials"
 
-printf '\nDone. The hub is %s; credentials are in %s (0600 keys).\n' "$dir/hub.db" "$dir/credentials" >&2
+# A simulated fleet on its own hub, with its own clock: hours of bake time pass in seconds.
+export AIOT_HUB="local:$dir/fleet.db"
+step "$AIOT" sim fleet --devices 500 --seed 42
+
+rollout_spec() { # NAME VERSION
+  cat <<YAML
+apiVersion: aiot.dev/v1
+kind: Rollout
+metadata: {name: $1}
+spec:
+  artifact: {name: detector, version: "$2", uri: "https://models.example/detector-$2.onnx", sha256: "$(printf '0%.0s' {1..64})"}
+  baseline: {version: auto, control: matched, stratifyBy: [hw]}
+  waves:
+    - {name: canary, size: {percent: 40}, bake: {min: 2h, max: 4h}}
+    - {name: all, size: {percent: 100}, bake: {min: 1h, max: 4h}}
+  gates:
+    - {name: install, type: outcome, successAtLeast: "95%", failureAbove: "5%", minSamples: 50}
+  analysis: {interval: 1h, warmup: 30m}
+  onFailure: {action: rollback}
+YAML
+}
+rollout_spec detector-3-0 3.0 > "$dir/good.yaml"
+rollout_spec detector-2-1 2.1 > "$dir/bad.yaml"   # the simulator's 2.1 fails 15% of installs
+
+step cat "$dir/good.yaml"
+step "$AIOT" rollout plan -f "$dir/good.yaml"
+step "$AIOT" rollout apply -f "$dir/good.yaml" --wait
+step "$AIOT" rollout apply -f "$dir/bad.yaml" --wait || echo "(exit $?: the canary gate caught 2.1 and rolled it back)" >&2
+step "$AIOT" rollout history detector-2-1
+step "$AIOT" rollout audit verify detector-2-1
+step "$AIOT" sim status
+
+printf '\nDone. Hubs: %s (registered fleet) and %s (simulated fleet); credentials in %s (0600 keys);\n' \
+  "$dir/hub.db" "$dir/fleet.db" "$dir/credentials" >&2
+printf 'rollout journals in %s.\n' "$dir/fleet.db.journal" >&2
