@@ -25,6 +25,8 @@ void add_global_flags(CLI::App& root, GlobalOptions& g) {
       ->group("Global options");
   root.add_option("--config", g.config, "Read and write settings in this file instead of the user config file")
       ->group("Global options");
+  root.add_option("--cacert", g.cacert, "Trust this CA bundle too for TLS to the clouds (verification stays on)")
+      ->group("Global options");
   root.add_flag("--no-color", g.no_color, "Never colour the output (NO_COLOR is honoured too)")->group("Global options");
   root.add_flag("-q,--quiet", g.quiet, "Print no progress or confirmations, only data and errors")
       ->group("Global options");
@@ -187,6 +189,7 @@ int run(const std::vector<std::string>& args, Context& ctx) {
     if (!g.config.empty()) flags.config_file = g.config;
     if (!g.hub.empty()) flags.values["hub"] = g.hub;
     if (!g.output.empty()) flags.values["output"] = g.output;
+    if (!g.cacert.empty()) flags.values["cacert"] = g.cacert;
     if (g.no_color) flags.values["color"] = "never";
     ctx.set_settings(config::Settings::resolve(ctx.env, ctx.cwd, flags));
     const auto& color = ctx.settings().get("color");

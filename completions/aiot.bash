@@ -97,7 +97,7 @@ _aiot_options() {
     'hub serve') printf '%s\n' '--api --port --bind --allow-non-loopback --port-file --credentials-out --throttle --faults --seed' ;;
   esac
 }
-_aiot_globals='-h --help --profile --hub -o --output --config --no-color -q --quiet -v --verbose --debug -y --yes --version'
+_aiot_globals='-h --help --profile --hub -o --output --config --cacert --no-color -q --quiet -v --verbose --debug -y --yes --version'
 
 # _aiot_option_kind PATH OPTION: flag, text, file, directory, profiles, devices, rollouts or
 # choice:VALUES; nothing for an unknown option. A verb's own options first (CLI11 matches them
@@ -184,6 +184,7 @@ _aiot_option_kind() {
     '--hub') printf '%s\n' 'text' ;;
     '-o' | '--output') printf '%s\n' 'choice:table json yaml csv' ;;
     '--config') printf '%s\n' 'file' ;;
+    '--cacert') printf '%s\n' 'text' ;;
     '--no-color') printf '%s\n' 'flag' ;;
     '-q' | '--quiet') printf '%s\n' 'flag' ;;
     '-v' | '--verbose') printf '%s\n' 'flag' ;;
@@ -212,8 +213,8 @@ _aiot_positional_kind() {
     'device update|0') printf '%s\n' 'devices' ;;
     'device delete|'*) printf '%s\n' 'devices' ;;
     'ca show|0') printf '%s\n' 'directory' ;;
-    'config get|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile profile' ;;
-    'config set|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile' ;;
+    'config get|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert profile' ;;
+    'config set|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert' ;;
     'config use|0') printf '%s\n' 'profiles' ;;
     'rollout status|0') printf '%s\n' 'rollouts' ;;
     'rollout approve|0') printf '%s\n' 'rollouts' ;;

@@ -98,7 +98,7 @@ end
 # __aiot_takes_value PATH OPTION: whether OPTION of PATH (or a global one) reads the next word.
 function __aiot_takes_value --argument-names cmd_path opt
     switch $opt
-        case '--profile' '--hub' '-o' '--output' '--config'
+        case '--profile' '--hub' '-o' '--output' '--config' '--cacert'
             return 0
     end
     switch "$cmd_path|$opt"
@@ -233,6 +233,7 @@ complete -c aiot -n 'not __aiot_at \'config set\'; and not __aiot_at \'sim fleet
 complete -c aiot -l 'hub' -x -d 'Hub to use: local, local:PATH, azure, aws (overrides the profile)'
 complete -c aiot -s 'o' -l 'output' -x -a 'table json yaml csv' -d 'Output format'
 complete -c aiot -l 'config' -r -F -d 'Read and write settings in this file instead of the user config file'
+complete -c aiot -l 'cacert' -x -d 'Trust this CA bundle too for TLS to the clouds (verification stays on)'
 complete -c aiot -l 'no-color' -d 'Never colour the output (NO_COLOR is honoured too)'
 complete -c aiot -s 'q' -l 'quiet' -d 'Print no progress or confirmations, only data and errors'
 complete -c aiot -s 'v' -l 'verbose' -d 'More detail on stderr (repeatable)'
@@ -332,11 +333,11 @@ complete -c aiot -n '__aiot_at \'config\'' -a 'use' -d 'Make a profile the activ
 complete -c aiot -n '__aiot_at \'config list\'' -l 'show-origin' -d 'Say where each value comes from (file, environment, flag, default)'
 
 # aiot config get
-complete -c aiot -n '__aiot_at \'config get\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile profile' -d 'Setting name, e.g. hub, output, aws.region'
+complete -c aiot -n '__aiot_at \'config get\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert profile' -d 'Setting name, e.g. hub, output, aws.region'
 
 # aiot config set
 complete -c aiot -n '__aiot_at \'config set\'' -l 'profile' -x -a '(__aiot_dynamic profiles)' -d 'Write into this profile\'s section, creating it if needed (default: the global --profile, else the top level)'
-complete -c aiot -n '__aiot_at \'config set\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile' -d 'Setting name, e.g. hub, output, aws.region'
+complete -c aiot -n '__aiot_at \'config set\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert' -d 'Setting name, e.g. hub, output, aws.region'
 
 # aiot config use
 complete -c aiot -n '__aiot_at \'config use\' 0' -x -a '(__aiot_dynamic profiles)' -d 'Profile name, or \'default\''

@@ -41,6 +41,7 @@ struct GlobalOptions {
   std::string hub;
   std::string output;  // table|json|yaml|csv
   std::string config;
+  std::string cacert;
   bool no_color = false;
   bool quiet = false;
   bool yes = false;

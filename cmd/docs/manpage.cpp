@@ -397,7 +397,6 @@ std::span<const EnvironmentVariable> fixed_environment() {
       {"AIOT_PROFILE", "configuration profile to use"},
       {"AIOT_NOW", "pin the clock to this RFC 3339 time (scripted demos)"},
       {"AIOT_FORCE_TTY", "behave as if stdout and stderr were terminals"},
-      {"AIOT_CACERT", "an extra CA bundle for TLS to the clouds (verification stays on)"},
       {"NO_COLOR", "never colour output when set and not empty"},
       {"CLICOLOR_FORCE", "colour output even when not a terminal"},
       {"XDG_CONFIG_HOME", "user config lives in $XDG_CONFIG_HOME/aiot/config.yaml"},

@@ -30,7 +30,8 @@ std::shared_ptr<http::Transport> Context::transport() {
   if (!transport_) {
     http::TransportOptions options;
     options.user_agent = std::string("aiot/") + AIOT_VERSION;
-    if (auto ca = env.get("AIOT_CACERT"); ca && !ca->empty()) options.ca_file = *ca;
+    // The cacert setting (AIOT_CACERT, a profile, or --cacert) adds a CA bundle; verification stays on.
+    if (settings_ && !settings_->get("cacert").empty()) options.ca_file = settings_->get("cacert");
     transport_ = http::make_curl_transport(options);
   }
   return transport_;

@@ -101,7 +101,7 @@ TEST_CASE("config list: every key, origins on request") {
   auto r = h.run({"config", "list", "--show-origin", "-o", "json"});
   REQUIRE(r.code == 0);
   auto rows = json::parse(r.out);
-  REQUIRE(rows.size() == 10);  // profile + nine settings
+  REQUIRE(rows.size() == 13);  // profile + twelve settings
   CHECK(rows[0] == json{{"key", "profile"}, {"value", "default"}, {"origin", "default"}});
   CHECK(list_row(h, "output")["origin"] == "flag --output");
   CHECK(list_row(h, "color")["origin"] == "env AIOT_COLOR");

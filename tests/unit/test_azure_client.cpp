@@ -649,8 +649,8 @@ TEST_CASE("azure settings: connection string sources, endpoint rules, pacing and
     auto s = client_settings(env, settings, dir.path());
     CHECK(s.base_url == "http://127.0.0.1:4567/");
     CHECK_FALSE(s.rates);
-    env.set("AIOT_AZURE_TIER", "s3");
-    env.set("AIOT_AZURE_UNITS", "2");
+    settings.set("azure.tier", "S3", "env AIOT_AZURE_TIER");
+    settings.set("azure.units", "2", "env AIOT_AZURE_UNITS");
     env.set("AIOT_HTTP_MAX_ATTEMPTS", "2");
     env.set("AIOT_HTTP_RETRY_BUDGET", "17");
     s = client_settings(env, settings, dir.path());
@@ -659,8 +659,7 @@ TEST_CASE("azure settings: connection string sources, endpoint rules, pacing and
     CHECK(s.rates->identity == doctest::Approx(5000.0 / 60 * 2));
     CHECK(s.rates->query == doctest::Approx(1000.0 / 60 * 2));
     CHECK(s.retry.max_attempts == 2);
-    env.set("AIOT_AZURE_TIER", "P9");
-    CHECK_THROWS_AS(client_settings(env, settings, dir.path()), Error);
+    CHECK_THROWS_AS(settings.set("azure.tier", "P9", "test"), Error);  // the key table refuses it
     env.set("AIOT_AZURE_TIER", "S1");
     env.set("AIOT_HTTP_MAX_ATTEMPTS", "0");
     CHECK_THROWS_AS(client_settings(env, settings, dir.path()), Error);

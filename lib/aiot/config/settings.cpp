@@ -36,6 +36,10 @@ constexpr KeySpec k_key_table[] = {
     {"aws.region", "AIOT_AWS_REGION", Kind::text, "", "", "AWS region of the IoT Core endpoint"},
     {"aws.endpoint", "AIOT_AWS_ENDPOINT", Kind::text, "", "", "AWS IoT endpoint (emulators)"},
     {"aws.profile", "AIOT_AWS_PROFILE", Kind::text, "", "", "AWS shared-credentials profile"},
+    {"azure.tier", "AIOT_AZURE_TIER", Kind::choice, "S1", "F1|S1|S2|S3",
+     "IoT Hub tier: aiot paces bulk work at its throttles"},
+    {"azure.units", "AIOT_AZURE_UNITS", Kind::text, "1", "", "IoT Hub units (throttles scale with them)"},
+    {"cacert", "AIOT_CACERT", Kind::path, "", "", "an extra CA bundle for TLS to the clouds (verification stays on)"},
 };
 
 constexpr const char* k_default_profile = "default";

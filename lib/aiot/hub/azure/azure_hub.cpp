@@ -469,12 +469,23 @@ ClientSettings client_settings(const Env& env, const config::Settings& settings,
     throw Error::usage(fmt::format("azure.endpoint {} uses plain HTTP on a non-loopback host", s.base_url),
                        "Plain HTTP is accepted only for 127.0.0.1, ::1 and localhost (the emulator); use https://.");
 
-  bool tier_given = env.has("AIOT_AZURE_TIER") || env.has("AIOT_AZURE_UNITS");
+  // The tier and units come from the settings (profile, AIOT_AZURE_TIER / AIOT_AZURE_UNITS, flags).
+  // Against a loopback emulator aiot paces only when they were set explicitly: it cannot know the
+  // emulator's --throttle.
+  const auto& tier_value = settings.get_with_origin("azure.tier");
+  const auto& units_value = settings.get_with_origin("azure.units");
+  bool tier_given = tier_value.origin != "default" || units_value.origin != "default";
   if (tier_given || !http::is_loopback_url(s.base_url)) {
-    auto tier_text = env.get_or("AIOT_AZURE_TIER", "S1");
-    auto tier = parse_tier(tier_text);
-    if (!tier) throw Error::usage(fmt::format("AIOT_AZURE_TIER must be F1, S1, S2 or S3, not '{}'", tier_text));
-    s.rates = rates_for(*tier, parse_positive(env, "AIOT_AZURE_UNITS", 1));
+    auto tier = parse_tier(tier_value.value);
+    if (!tier) throw Error::usage(fmt::format("azure.tier must be F1, S1, S2 or S3, not '{}'", tier_value.value));
+    int units = 0;
+    try {
+      units = std::stoi(units_value.value);
+    } catch (...) {
+    }
+    if (units <= 0) throw Error::usage(fmt::format("azure.units must be a positive number, not '{}' (from {})",
+                                                   units_value.value, units_value.origin));
+    s.rates = rates_for(*tier, units);
   }
   s.retry.max_attempts = parse_positive(env, "AIOT_HTTP_MAX_ATTEMPTS", s.retry.max_attempts);
   s.retry.budget = parse_positive(env, "AIOT_HTTP_RETRY_BUDGET", s.retry.budget);
