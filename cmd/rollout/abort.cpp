@@ -11,7 +11,7 @@ void add_abort(CLI::App& group, Dispatch& d) {
   auto keep = std::make_shared<bool>(false);
   auto* c = add_decision(group, d, "abort", "Stop a rollout: --keep leaves devices as they are, --revert rolls back",
                          std::make_shared<DecisionArgs>(),
-                         [revert](aiot::rollout::Controller& ctl, const DecisionArgs& a) { ctl.abort(a.name, *revert, a.remark); });
+                         [revert, keep](aiot::rollout::Controller& ctl, const DecisionArgs& a) { (void)keep; ctl.abort(a.name, *revert, a.remark); });
   auto* r = c->add_flag("--revert", *revert, "Roll back the devices that got the new version");
   auto* k = c->add_flag("--keep", *keep, "Leave every device on what it runs now");
   auto* group_opt = c->add_option_group("what to do with devices");

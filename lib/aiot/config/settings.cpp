@@ -193,8 +193,8 @@ LoadedFile interpret(const stdfs::path& file, const YAML::Node& root) {
     throw Error::usage(at(file, root) + "expected settings as 'key: value' lines");
   }
   for (auto it = root.begin(); it != root.end(); ++it) {
-    const YAML::Node& key = it->first;
-    const YAML::Node& value = it->second;
+    const YAML::Node key = it->first;  // a copy: the iterator hands out a temporary
+    const YAML::Node value = it->second;  // a copy: the iterator hands out a temporary
     const std::string name = key.IsScalar() ? key.Scalar() : std::string();
     if (name == "profile") {
       if (!value.IsScalar() || value.Scalar().empty()) {
