@@ -4,11 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/process/args.hpp>
-#include <boost/process/child.hpp>
-#include <boost/process/env.hpp>
-#include <boost/process/environment.hpp>
-#include <boost/process/exe.hpp>
+#include <cerrno>
+
 #include <fmt/format.h>
 
 #include "aiot/core/error.hpp"
@@ -55,20 +52,34 @@ std::map<std::string, std::filesystem::path> list_plugins(const std::string& pat
   return found;
 }
 
+// fork + execve rather than Boost.Process: Boost 1.74's environment lookup (basic_environment_impl::find)
+// reads past the end of shorter entries, which AddressSanitizer reports as a heap-buffer-overflow.
 int run_plugin(const std::filesystem::path& exe, const std::vector<std::string>& args,
                const std::map<std::string, std::string>& env) {
-  namespace bp = boost::process;
-  bp::environment e;
-  for (const auto& [k, v] : env) e[k] = v;
-  try {
-    bp::child child(bp::exe = exe.string(), bp::args = args, bp::env = e);
-    child.wait();
-    int native = child.native_exit_code();
-    if (WIFSIGNALED(native)) return 128 + WTERMSIG(native);
-    return child.exit_code();
-  } catch (const bp::process_error& err) {
-    throw Error::failure(fmt::format("cannot run plugin {}: {}", exe.string(), err.what()));
+  std::vector<std::string> env_strings;
+  env_strings.reserve(env.size());
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string exe_str = exe.string();
+  std::vector<std::string> argv_strings{exe_str};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw Error::failure(fmt::format("cannot run plugin {}: fork failed", exe_str));
+  if (pid == 0) {
+    ::execve(exe_str.c_str(), argv.data(), envp.data());
+    _exit(127);
   }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw Error::failure(fmt::format("cannot wait for plugin {}", exe_str));
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
 }
 
 }  // namespace aiot::proc

@@ -2,7 +2,7 @@
 // Git-style plugins: `aiot NAME ARGS...` runs `aiot-NAME` from PATH when NAME is not a built-in
 // command, with the arguments, the environment plus AIOT_PROFILE, AIOT_HUB and AIOT_OUTPUT set
 // to what aiot resolved, and the terminal's streams; its exit code becomes aiot's.
-// Boost.Process does the spawning behind this small interface.
+// fork/execve behind this small interface (see plugin.cpp for why not Boost.Process 1.74).
 #include <filesystem>
 #include <map>
 #include <optional>
