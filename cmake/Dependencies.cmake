@@ -11,3 +11,9 @@ find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)  # Boost.Process v1 is h
 if(AIOT_BUILD_TESTS)
   find_package(doctest REQUIRED CONFIG)
 endif()
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(AVRO REQUIRED IMPORTED_TARGET avro-c)   # 1.11 (Avro C: IoT Hub routing exports)
+find_package(simdjson REQUIRED CONFIG)        # 3.0.1 (telemetry hot path)
+find_package(ZLIB REQUIRED)                   # gzip'd exports
+find_package(Protobuf REQUIRED)               # 3.21, for the ONNX model definitions
+find_package(ONNX REQUIRED CONFIG)            # 1.12: onnx_proto (ONNX_ML=1, namespace onnx)

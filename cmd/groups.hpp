@@ -14,6 +14,8 @@ void add_help_group(CLI::App& root, Dispatch& d);
 void add_hub_group(CLI::App& root, Dispatch& d);
 void add_rollout_group(CLI::App& root, Dispatch& d);
 void add_sim_group(CLI::App& root, Dispatch& d);
-void add_later_groups(CLI::App& root, Dispatch& d);
+void add_lineage_group(CLI::App& root, Dispatch& d);
+void add_report_group(CLI::App& root, Dispatch& d);
+void add_artifact_groups(CLI::App& root, Dispatch& d);  // model and firmware
 
 }  // namespace aiot::cli

@@ -115,7 +115,9 @@ void build_tree(CLI::App& root, Dispatch& d, GlobalOptions& g) {
   add_help_group(root, d);
   add_completion_group(root, d);
   add_docs_group(root, d);
-  add_later_groups(root, d);
+  add_lineage_group(root, d);
+  add_report_group(root, d);
+  add_artifact_groups(root, d);
 }
 
 namespace {

@@ -9,7 +9,8 @@ runtime=(libcurl4 libssl3 libsqlite3-0 libyaml-cpp0.7 libfmt9 openssl)
 build=(build-essential cmake ninja-build ccache pkg-config git
        libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
        libboost-dev libboost-filesystem-dev doctest-dev libssl-dev libsqlite3-dev
-       libcpp-httplib-dev libsimdjson-dev libavro-dev zlib1g-dev)
+       libcpp-httplib-dev libsimdjson-dev libavro-dev zlib1g-dev
+       libonnx-dev libprotobuf-dev protobuf-compiler)
 # Test peers and tools: the AWS CLI against the emulator, man/groff/mandoc for the man pages,
 # bash-completion/zsh/fish for the completion scripts.
 tests=(openssl python3 sqlite3 procps awscli man-db groff-base mandoc bash-completion zsh fish)

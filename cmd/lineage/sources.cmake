@@ -1,0 +1,2 @@
+# Sources of cmd/lineage: target_sources(aiot_cli PRIVATE lineage/FILE.cpp)
+target_sources(aiot_cli PRIVATE lineage/lineage.cpp)

@@ -1,0 +1,2 @@
+# Sources of cmd/report: target_sources(aiot_cli PRIVATE report/FILE.cpp)
+target_sources(aiot_cli PRIVATE report/report.cpp)

@@ -1,0 +1,1 @@
+# Sources of lib/aiot/report: target_sources(aiot_core PRIVATE aiot/report/FILE.cpp)

@@ -1,0 +1,1 @@
+# Sources of lib/aiot/storage: target_sources(aiot_core PRIVATE aiot/storage/FILE.cpp)

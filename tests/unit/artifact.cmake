@@ -1,0 +1,1 @@
+# Test sources for lib/aiot/artifact: target_sources(aiot_tests PRIVATE unit/test_artifact_X.cpp)

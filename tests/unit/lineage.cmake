@@ -1,0 +1,1 @@
+# Test sources for lib/aiot/lineage: target_sources(aiot_tests PRIVATE unit/test_lineage_X.cpp)

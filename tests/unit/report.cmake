@@ -1,0 +1,1 @@
+# Test sources for lib/aiot/report: target_sources(aiot_tests PRIVATE unit/test_report_X.cpp)

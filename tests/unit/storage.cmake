@@ -1,0 +1,1 @@
+# Test sources for lib/aiot/storage: target_sources(aiot_tests PRIVATE unit/test_storage_X.cpp)
