@@ -99,7 +99,11 @@ struct Decision {
 
 struct BiasOptions {
   std::int64_t min_group_size = k_default_min_group_size;
-  std::string reference_group;  // empty: the most favoured sufficient group (highest selection rate)
+  std::int64_t min_label_count = 10;  // labelled positives (negatives) a group needs for TPR (FPR)
+  // Empty: the most favoured sufficient group (highest selection rate; ties: first by name). A
+  // named group that is absent or below min_group_size falls back to that, and reference_rule says so.
+  std::string reference_group;
+  std::map<std::string, std::string> reference_by_dimension;  // audit_bias_by_segment: dimension -> group
   double four_fifths = 0.8;     // DI below this flags adverse impact (29 CFR 1607.4(D))
   double z = k_z95;
   BootstrapOptions bootstrap;   // CIs of DPD and EOD
@@ -128,7 +132,7 @@ struct BiasAudit {
   std::vector<GroupBias> groups;  // sorted by group name; insufficient groups included, flagged
   GroupBias overall;
   std::string reference_group;    // empty when no group is sufficient
-  std::string reference_rule;     // "most favoured (highest selection rate)" or "named in policy"
+  std::string reference_rule;     // "most favoured (highest selection rate)", "named in policy", or the fallback
   // Between sufficient groups only (Fairlearn method='between_groups'):
   Stat demographic_parity_difference;  // max SR − min SR, bootstrap CI
   Stat demographic_parity_ratio;       // min SR / max SR
@@ -140,7 +144,6 @@ struct BiasAudit {
   std::uint64_t bootstrap_seed = 0;
 };
 
-// Error::usage when reference_group is named but absent or insufficient.
 BiasAudit audit_bias(std::string model_version, std::string dimension,
                      std::span<const Decision> decisions, const BiasOptions& options = {});
 
@@ -331,7 +334,7 @@ class CarbonTable {
  public:
   static CarbonTable builtin();
   // Override file: CSV with columns key,g_per_kwh[,year,source]; overrides win. Error::usage on
-  // a bad row, Error::not_found when the file is missing.
+  // a bad row or an unreadable file.
   void load_csv(const std::string& path);
   void set(std::string key, double g_per_kwh, int year, std::string source);  // e.g. from policy
   // Exact key, else the world average with fallback = true.
