@@ -116,6 +116,7 @@ class Prefetcher {
   void fill(std::size_t from);
   std::span<const lineage::Input> inputs_;
   std::size_t ahead_;
+  std::size_t low_ = 0;  // slots below are gone
   std::vector<std::unique_ptr<Slot>> slots_;  // indexed like inputs_; null = not opened
 };
 
