@@ -1,1 +1,2 @@
 # Test sources for lib/aiot/lineage: target_sources(aiot_tests PRIVATE unit/test_lineage_X.cpp)
+target_sources(aiot_tests PRIVATE unit/test_lineage_readers.cpp)

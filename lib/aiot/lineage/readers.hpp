@@ -44,15 +44,17 @@ struct ReadStats {
 // (cannot open / read).
 ReadStats read_input(const Input& in, std::uint32_t input_index, const ReadOptions& opt, const BatchSink& sink);
 
-// Same, over an already opened source (tests, stdin); `name` is only used in error messages.
+// Same, over an already opened source (tests, stdin). Both detect gzip themselves.
 ReadStats read_source(ByteSource& source, std::uint32_t input_index, const ReadOptions& opt, const BatchSink& sink);
 
 // Detects the format from the first bytes of an input (after gzip decompression).
 Format detect_format(std::string_view head);
 
 // Local inputs: files, directories (recursive), globs including "**"; sorted, de-duplicated;
-// Error::usage naming the pattern when one matches nothing. Each Input opens through
-// open_maybe_gzip(open_file(path)); ol_namespace "file", ol_name the absolute path.
+// Error::usage naming the pattern when one matches nothing. Hidden files and directories are
+// skipped when a directory or wildcard is expanded. Each Input opens the raw file (read_input
+// inflates gzip itself, so a corrupt stream becomes a Malformed entry, not an exception);
+// ol_namespace "file", ol_name the absolute path, size the file size.
 std::vector<Input> discover_files(const std::vector<std::string>& patterns);
 
 // An in-memory ByteSource (tests; small inputs).

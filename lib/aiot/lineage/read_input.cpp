@@ -1,0 +1,670 @@
+// Format names, detection, the per-input driver (gzip, hashing, dispatch) and the pieces every
+// format reader shares: the batch builder, the line reader, timestamps and lifted keys.
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <functional>
+
+#include "aiot/core/error.hpp"
+#include "aiot/lineage/read_internal.hpp"
+#include "aiot/lineage/readers.hpp"
+
+namespace aiot::lineage {
+
+namespace {
+
+struct FormatName {
+  Format format;
+  std::string_view name;
+};
+constexpr std::array<FormatName, 6> k_format_names{{
+    {Format::auto_detect, "auto"},
+    {Format::ndjson, "ndjson"},
+    {Format::csv, "csv"},
+    {Format::iothub_json, "iothub-json"},
+    {Format::iothub_avro, "iothub-avro"},
+    {Format::aws_s3_json, "aws-s3-json"},
+}};
+
+constexpr std::string_view k_avro_magic{"Obj\x01", 4};
+constexpr std::size_t k_detect_bytes = 64u << 10;
+
+}  // namespace
+
+Format parse_format(std::string_view name) {
+  for (const auto& f : k_format_names) {
+    if (f.name == name) {
+      return f.format;
+    }
+  }
+  std::string valid;
+  for (const auto& f : k_format_names) {
+    valid += valid.empty() ? "" : ", ";
+    valid += f.name;
+  }
+  throw Error::usage("unknown telemetry format '" + std::string(name) + "'", "valid formats: " + valid);
+}
+
+std::string_view to_string(Format format) {
+  for (const auto& f : k_format_names) {
+    if (f.format == format) {
+      return f.name;
+    }
+  }
+  return "auto";
+}
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Top-level keys of the first JSON object in `line`; best effort (the line may be cut off).
+Format detect_json_kind(std::string_view line) {
+  bool enqueued = false, system = false, aws = false;
+  auto note = [&](std::string_view key) {
+    enqueued = enqueued || key == "EnqueuedTimeUtc";
+    system = system || key == "SystemProperties";
+    aws = aws || key == "clientId" || key == "receivedAt";
+  };
+  simdjson::padded_string padded(line);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object obj;
+  bool parsed = false;
+  if (!parser.iterate(padded).get(doc) && !doc.get_object().get(obj)) {
+    parsed = true;
+    for (auto field : obj) {
+      std::string_view key;
+      if (field.error() || field.unescaped_key().get(key)) {
+        parsed = false;
+        break;
+      }
+      note(key);
+    }
+  }
+  if (!parsed) {
+    // A cut-off or broken first line: fall back to looking for the quoted key names.
+    note(line.find("\"EnqueuedTimeUtc\"") != std::string_view::npos ? "EnqueuedTimeUtc" : "");
+    note(line.find("\"SystemProperties\"") != std::string_view::npos ? "SystemProperties" : "");
+    note(line.find("\"clientId\"") != std::string_view::npos ? "clientId" : "");
+    note(line.find("\"receivedAt\"") != std::string_view::npos ? "receivedAt" : "");
+  }
+  if (enqueued && system) {
+    return Format::iothub_json;
+  }
+  return aws ? Format::aws_s3_json : Format::ndjson;
+}
+
+}  // namespace
+
+Format detect_format(std::string_view head) {
+  if (head.substr(0, 4) == k_avro_magic) {
+    return Format::iothub_avro;
+  }
+  std::size_t at = head.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
+  while (at < head.size() && is_space(head[at])) {
+    ++at;
+  }
+  if (at < head.size() && head[at] == '{') {
+    const auto rest = head.substr(at);
+    return detect_json_kind(rest.substr(0, rest.find('\n')));
+  }
+  return Format::csv;
+}
+
+namespace {
+
+// Counts and hashes every byte a reader pulls.
+class CountingSource : public ByteSource {
+ public:
+  CountingSource(ByteSource& inner, bool hash) : inner_(inner) {
+    if (hash) {
+      ctx_ = EVP_MD_CTX_new();
+      if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+        throw Error::failure("OpenSSL: cannot initialise SHA-256");
+      }
+    }
+  }
+  ~CountingSource() override { EVP_MD_CTX_free(ctx_); }
+  CountingSource(const CountingSource&) = delete;
+  CountingSource& operator=(const CountingSource&) = delete;
+
+  std::size_t read(char* buf, std::size_t n) override {
+    const std::size_t got = inner_.read(buf, n);
+    bytes_ += got;
+    if (ctx_ != nullptr && got > 0) {
+      EVP_DigestUpdate(ctx_, buf, got);
+    }
+    return got;
+  }
+  std::uint64_t bytes() const { return bytes_; }
+  std::string hex_digest() {
+    if (ctx_ == nullptr) {
+      return {};
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx_, md, &len);
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string out(len * 2, '0');
+    for (unsigned int i = 0; i < len; ++i) {
+      out[2 * i] = k_hex[md[i] >> 4];
+      out[2 * i + 1] = k_hex[md[i] & 15];
+    }
+    return out;
+  }
+
+ private:
+  ByteSource& inner_;
+  EVP_MD_CTX* ctx_ = nullptr;
+  std::uint64_t bytes_ = 0;
+};
+
+}  // namespace
+
+ReadStats read_source(ByteSource& source, std::uint32_t input_index, const ReadOptions& opt, const BatchSink& sink) {
+  ReadStats stats;
+  detail::PeekedSource raw(source, 2);
+  std::unique_ptr<detail::GzipSource> gzip;
+  if (detail::has_gzip_magic(raw.head())) {
+    gzip = std::make_unique<detail::GzipSource>(raw, /*throw_on_corrupt=*/false);
+  }
+  CountingSource counted(gzip ? static_cast<ByteSource&>(*gzip) : raw, opt.hash_content);
+  detail::PeekedSource peeked(counted, k_detect_bytes);
+  stats.detected = opt.format == Format::auto_detect ? detect_format(peeked.head()) : opt.format;
+
+  ReadOptions effective = opt;
+  effective.batch_records = std::max<std::size_t>(1, opt.batch_records);
+  effective.max_record_bytes = std::max<std::size_t>(1, opt.max_record_bytes);
+  detail::BatchBuilder builder(input_index, effective, sink, stats);
+  switch (stats.detected) {
+    case Format::csv:
+      detail::read_csv(peeked, builder, effective);
+      break;
+    case Format::iothub_avro:
+      detail::read_avro(peeked, builder, effective);
+      break;
+    default:
+      detail::read_json_lines(peeked, stats.detected, builder, effective);
+      break;
+  }
+  if (gzip && !gzip->corrupt().empty()) {
+    builder.malformed(counted.bytes(), gzip->corrupt() + "; the rest of the input is unreadable");
+  }
+  stats.bytes = counted.bytes();
+  builder.flush(stats.bytes);
+  stats.sha256 = counted.hex_digest();
+  return stats;
+}
+
+ReadStats read_input(const Input& in, std::uint32_t input_index, const ReadOptions& opt, const BatchSink& sink) {
+  if (!in.open) {
+    throw Error::failure("input " + in.name + " cannot be opened (no opener)");
+  }
+  auto source = in.open();
+  return read_source(*source, input_index, opt, sink);
+}
+
+namespace detail {
+
+// ---- BatchBuilder ----
+
+BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const BatchSink& sink, ReadStats& stats)
+    : input_(input), opt_(opt), sink_(sink), stats_(stats) {
+  reset();
+}
+
+void BatchBuilder::reset() {
+  batch_ = RecordBatch{};
+  batch_.records.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16));
+  batch_.fields.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16) * 16);
+}
+
+Record& BatchBuilder::begin(std::uint64_t offset) {
+  Record& r = batch_.records.emplace_back();
+  r.input = input_;
+  r.offset = offset;
+  r.field_begin = static_cast<std::uint32_t>(batch_.fields.size());
+  return r;
+}
+
+void BatchBuilder::add_number(std::string_view name, double value, Field::Kind kind) {
+  Field& f = batch_.fields.emplace_back();
+  f.name = batch_.text.keep(name);
+  f.kind = kind;
+  f.number = value;
+}
+
+void BatchBuilder::add_text(std::string_view name, std::string_view text) {
+  Field& f = batch_.fields.emplace_back();
+  f.name = batch_.text.keep(name);
+  f.kind = Field::Kind::text;
+  f.text = batch_.text.keep(text);
+}
+
+void BatchBuilder::add_null(std::string_view name) {
+  Field& f = batch_.fields.emplace_back();
+  f.name = batch_.text.keep(name);
+  f.kind = Field::Kind::null;
+}
+
+namespace {
+
+inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
+  // boost::hash_combine's 64-bit constant; enough to tell payloads apart, not cryptographic.
+  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 12) + (h >> 4));
+}
+
+}  // namespace
+
+void BatchBuilder::commit() {
+  Record& r = batch_.records.back();
+  r.field_count = static_cast<std::uint32_t>(batch_.fields.size() - r.field_begin);
+  const std::hash<std::string_view> hash;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (std::uint32_t i = 0; i < r.field_count; ++i) {
+    const Field& f = batch_.fields[r.field_begin + i];
+    h = mix(h, hash(f.name));
+    h = mix(h, static_cast<std::uint64_t>(f.kind));
+    if (f.kind == Field::Kind::text) {
+      h = mix(h, hash(f.text));
+    } else if (f.kind != Field::Kind::null) {
+      std::uint64_t bits = 0;
+      const double v = f.number == 0 ? 0.0 : f.number;  // -0 == 0
+      std::memcpy(&bits, &v, sizeof bits);
+      h = mix(h, bits);
+    }
+  }
+  r.payload_hash = h;
+  ++stats_.records;
+}
+
+void BatchBuilder::discard() {
+  const Record& r = batch_.records.back();
+  batch_.fields.resize(r.field_begin);
+  batch_.records.pop_back();
+}
+
+void BatchBuilder::malformed(std::uint64_t offset, std::string reason) {
+  batch_.malformed.push_back(Malformed{input_, offset, std::move(reason)});
+  ++stats_.malformed;
+}
+
+bool BatchBuilder::full() const {
+  return batch_.records.size() >= opt_.batch_records || batch_.malformed.size() >= opt_.batch_records;
+}
+
+void BatchBuilder::flush(std::uint64_t position) {
+  if (batch_.records.empty() && batch_.malformed.empty() && position == flushed_position_) {
+    return;
+  }
+  batch_.bytes = position - flushed_position_;
+  flushed_position_ = position;
+  sink_(std::move(batch_));
+  reset();
+}
+
+// ---- LineReader ----
+
+LineReader::LineReader(ByteSource& source, std::size_t max_line_bytes)
+    : source_(source), max_line_(max_line_bytes), capacity_(k_chunk) {
+  buf_ = std::make_unique<char[]>(capacity_ + k_padding);
+}
+
+bool LineReader::fill() {
+  if (begin_ > 0) {
+    std::memmove(buf_.get(), buf_.get() + begin_, end_ - begin_);
+    base_ += begin_;
+    end_ -= begin_;
+    scan_ -= begin_;
+    begin_ = 0;
+  }
+  if (capacity_ - end_ < k_chunk / 2) {
+    // A line longer than a chunk (but within the limit): grow to hold it.
+    const std::size_t grown = std::max(capacity_ * 2, end_ + k_chunk);
+    auto bigger = std::make_unique<char[]>(grown + k_padding);
+    std::memcpy(bigger.get(), buf_.get(), end_);
+    buf_ = std::move(bigger);
+    capacity_ = grown;
+  }
+  const std::size_t got = source_.read(buf_.get() + end_, capacity_ - end_);
+  if (got == 0) {
+    eof_ = true;
+    return false;
+  }
+  end_ += got;
+  return true;
+}
+
+void LineReader::skip_to_newline() {
+  for (;;) {
+    // Everything buffered belongs to the over-long line: drop it.
+    base_ += end_;
+    begin_ = end_ = scan_ = 0;
+    if (!fill()) {
+      return;
+    }
+    const void* nl = std::memchr(buf_.get(), '\n', end_);
+    if (nl != nullptr) {
+      begin_ = scan_ = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.get()) + 1;
+      return;
+    }
+  }
+}
+
+bool LineReader::next(std::string_view& line, std::uint64_t& offset, bool& overlong) {
+  for (;;) {
+    if (scan_ < end_) {
+      const void* nl = std::memchr(buf_.get() + scan_, '\n', end_ - scan_);
+      if (nl != nullptr) {
+        const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(nl) - buf_.get());
+        offset = base_ + begin_;
+        std::size_t len = at - begin_;
+        line = std::string_view(buf_.get() + begin_, len);
+        begin_ = scan_ = at + 1;
+        if (len > 0 && line[len - 1] == '\r') {
+          line.remove_suffix(1);
+        }
+        overlong = line.size() > max_line_;
+        if (overlong) {
+          line = {};
+        }
+        return true;
+      }
+      scan_ = end_;
+    }
+    if (eof_) {
+      if (begin_ < end_) {
+        offset = base_ + begin_;
+        line = std::string_view(buf_.get() + begin_, end_ - begin_);
+        begin_ = scan_ = end_;
+        if (!line.empty() && line.back() == '\r') {
+          line.remove_suffix(1);
+        }
+        overlong = line.size() > max_line_;
+        if (overlong) {
+          line = {};
+        }
+        return true;
+      }
+      return false;
+    }
+    if (end_ - begin_ > max_line_ + 1) {  // + 1: a "\r" may still be cut off
+      offset = base_ + begin_;
+      skip_to_newline();
+      line = {};
+      overlong = true;
+      return true;
+    }
+    fill();
+  }
+}
+
+// ---- timestamps and numbers ----
+
+namespace {
+
+bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
+  if (at + n > s.size()) {
+    return false;
+  }
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    const char c = s[i];
+    if (c < '0' || c > '9') {
+      return false;
+    }
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  return true;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+}  // namespace
+
+std::optional<std::int64_t> parse_utc_ms(std::string_view s) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00|-00:00)
+  int year, month, day, hour, minute, second;
+  if (s.size() < 20 || !digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
+      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
+      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+    return std::nullopt;
+  }
+  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month < 1 || month > 12 || day < 1 || day > k_days[month - 1] + (month == 2 && leap(year) ? 1 : 0) ||
+      hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::size_t at = 19;
+  int millis = 0;
+  if (at < s.size() && s[at] == '.') {
+    ++at;
+    const std::size_t start = at;
+    int scale = 100;
+    while (at < s.size() && s[at] >= '0' && s[at] <= '9') {
+      millis += (s[at] - '0') * scale;
+      scale /= 10;
+      ++at;
+    }
+    if (at == start) {
+      return std::nullopt;
+    }
+  }
+  const std::string_view zone = s.substr(at);
+  if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "-00:00") {
+    return std::nullopt;  // malformed, or an offset that is not UTC
+  }
+  const std::int64_t secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+                            hour * 3600 + minute * 60 + std::min(second, 59);
+  return secs * 1000 + millis;
+}
+
+std::optional<double> parse_number(std::string_view s) {
+  if (s.empty() || s.size() > 64) {
+    return std::nullopt;
+  }
+  // JSON-style numbers only: no "inf", "nan", hex or leading '+'.
+  const char c = s[0];
+  if (!((c >= '0' && c <= '9') || c == '-' || c == '.')) {
+    return std::nullopt;
+  }
+  double v = 0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || end != s.data() + s.size() || !std::isfinite(v)) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+// ---- lifted keys ----
+
+Lifted lifted_key(std::string_view k) {
+  switch (k.size()) {
+    case 2:
+      return k == "ts" ? Lifted::device_ts : Lifted::none;
+    case 3:
+      return k == "seq" ? Lifted::seq : Lifted::none;
+    case 5:
+      return k == "model" ? Lifted::model : Lifted::none;
+    case 6:
+      return k == "schema" ? Lifted::schema : Lifted::none;
+    case 8:
+      return k == "deviceId" ? Lifted::device : (k == "moduleId" ? Lifted::module : Lifted::none);
+    case 9:
+      if (k == "device_id") return Lifted::device;
+      if (k == "messageId") return Lifted::message;
+      if (k == "timestamp") return Lifted::device_ts;
+      if (k == "modelName") return Lifted::model;
+      return Lifted::none;
+    case 10:
+      return k == "message_id" ? Lifted::message : Lifted::none;
+    case 12:
+      if (k == "enqueuedTime") return Lifted::hub_ts;
+      if (k == "modelVersion") return Lifted::model_version;
+      return Lifted::none;
+    case 13:
+      if (k == "schemaVersion") return Lifted::schema;
+      if (k == "model_version") return Lifted::model_version;
+      return Lifted::none;
+    default:
+      return Lifted::none;
+  }
+}
+
+namespace {
+
+bool set_once(BatchBuilder& b, std::string_view& slot, std::string_view text) {
+  if (!slot.empty()) {
+    return false;
+  }
+  slot = b.keep(text);
+  return true;
+}
+
+std::optional<std::int64_t> epoch_ms(double v) {
+  if (!std::isfinite(v) || std::fabs(v) > 9.0e15) {
+    return std::nullopt;
+  }
+  return static_cast<std::int64_t>(std::llround(v));
+}
+
+}  // namespace
+
+bool lift_text(BatchBuilder& b, Record& r, Lifted which, std::string_view text) {
+  switch (which) {
+    case Lifted::device:
+      return set_once(b, r.device_id, text);
+    case Lifted::module:
+      return set_once(b, r.module_id, text);
+    case Lifted::message:
+      return set_once(b, r.message_id, text);
+    case Lifted::schema:
+      return set_once(b, r.schema_id, text);
+    case Lifted::model:
+      return set_once(b, r.model_name, text);
+    case Lifted::model_version:
+      return set_once(b, r.model_version, text);
+    case Lifted::device_ts: {
+      if (r.device_ts_ms || r.device_ts_invalid) {
+        return false;
+      }
+      auto ms = parse_utc_ms(text);
+      if (!ms) {
+        if (const auto n = parse_number(text)) {
+          ms = epoch_ms(*n);
+        }
+      }
+      if (ms) {
+        r.device_ts_ms = ms;
+      } else {
+        r.device_ts_invalid = true;
+        r.device_ts_text = b.keep(text);
+      }
+      return true;
+    }
+    case Lifted::hub_ts: {
+      if (r.hub_ts_ms) {
+        return false;
+      }
+      auto ms = parse_utc_ms(text);
+      if (!ms) {
+        if (const auto n = parse_number(text)) {
+          ms = epoch_ms(*n);
+        }
+      }
+      r.hub_ts_ms = ms;
+      return true;
+    }
+    case Lifted::seq: {
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (r.seq >= 0 || ec != std::errc{} || end != text.data() + text.size() || v < 0) {
+        return false;
+      }
+      r.seq = v;
+      return true;
+    }
+    case Lifted::none:
+      return false;
+  }
+  return false;
+}
+
+bool lift_number(BatchBuilder& b, Record& r, Lifted which, double value, std::string_view raw) {
+  switch (which) {
+    case Lifted::device_ts:
+      if (r.device_ts_ms || r.device_ts_invalid) {
+        return false;
+      }
+      if (const auto ms = epoch_ms(value)) {
+        r.device_ts_ms = ms;
+      } else {
+        r.device_ts_invalid = true;
+        r.device_ts_text = b.keep(raw);
+      }
+      return true;
+    case Lifted::hub_ts:
+      if (r.hub_ts_ms) {
+        return false;
+      }
+      r.hub_ts_ms = epoch_ms(value);
+      return true;
+    case Lifted::seq:
+      return lift_text(b, r, which, raw);
+    default:
+      return lift_text(b, r, which, raw);  // ids and versions given as numbers keep their text
+  }
+}
+
+// ---- IoT Hub stamps ----
+
+std::string auth_type(std::string_view method) {
+  simdjson::padded_string padded(method);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  std::string_view type;
+  if (!parser.iterate(padded).get(doc) && !doc["type"].get_string().get(type)) {
+    return std::string(type);
+  }
+  return std::string(method);
+}
+
+void apply_hub_stamps(BatchBuilder& b, Record& r, const HubStamps& h) {
+  // Hub stamps are set by the hub from the connection: they win over what the payload claims.
+  if (!h.device_id.empty()) r.device_id = h.device_id;
+  if (!h.module_id.empty()) r.module_id = h.module_id;
+  if (!h.message_id.empty()) r.message_id = h.message_id;
+  if (!h.auth_method.empty()) r.auth_method = h.auth_method;
+  if (!h.schema_id.empty()) r.schema_id = h.schema_id;
+  const std::string_view enqueued = !h.enqueued_time.empty() ? h.enqueued_time : h.system_enqueued_time;
+  if (!enqueued.empty()) {
+    r.hub_ts_ms = std::nullopt;
+    lift_text(b, r, Lifted::hub_ts, enqueued);
+  }
+  if (h.has_creation_time) {
+    r.device_ts_ms = std::nullopt;
+    r.device_ts_invalid = false;
+    r.device_ts_text = {};
+    lift_text(b, r, Lifted::device_ts, h.creation_time);
+  }
+}
+
+}  // namespace detail
+
+}  // namespace aiot::lineage
