@@ -42,6 +42,7 @@ struct FieldProfile {
   void merge(const FieldProfile& other);
 
   nlohmann::json to_json() const;
+  // `where` prefixes error messages: "profile.json: models.1.2.0.fields.temp".
   static FieldProfile from_json(const nlohmann::json& j, const std::string& where);
 };
 

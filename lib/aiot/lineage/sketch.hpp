@@ -62,7 +62,7 @@ class KllSketch {
   std::uint16_t k() const { return k_; }
   double min() const { return min_; }  // exact; NaN when empty
   double max() const { return max_; }  // exact; NaN when empty
-  std::size_t retained() const;        // items held (memory is O(k) + O(log n))
+  std::size_t retained() const { return retained_; }  // items held: O(k) + O(log n)
 
   // The smallest retained x whose inclusive normalised rank is ≥ q; q in [0, 1]
   // (0 gives min, 1 gives max). NaN when empty; Error::usage when q is outside [0, 1].
@@ -89,6 +89,7 @@ class KllSketch {
  private:
   void compress();
   std::uint32_t level_capacity(std::size_t level) const;
+  std::size_t capacity_total() const;
   bool next_bit();
 
   std::uint16_t k_;
@@ -97,6 +98,8 @@ class KllSketch {
   double min_;
   double max_;
   std::vector<std::vector<double>> levels_;  // level h holds items of weight 2^h
+  std::size_t retained_ = 0;                 // items in all levels
+  std::size_t capacity_ = 0;                 // sum of level capacities: compact when reached
 };
 
 // HyperLogLog distinct counter with 2^lg_k one-byte registers (lg_k 12: 4 KiB, standard error
