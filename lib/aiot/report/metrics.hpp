@@ -435,7 +435,7 @@ struct SecurityOptions {
 };
 
 struct SecurityFinding {
-  std::string check;                 // "cert-expiring", "cert-expired", "shared-credential", "sas-not-allowed", "disabled-sending"
+  std::string check;  // "cert-expiring", "cert-expired", "shared-credential", "sas-not-allowed", "disabled-sending", "never-seen"
   std::string severity;              // "high", "medium", "low"
   std::string device_id;
   std::string detail;
