@@ -1,0 +1,1009 @@
+#include "aiot/lineage/checks.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <queue>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "aiot/core/time.hpp"
+#include "aiot/lineage/drift.hpp"
+#include "aiot/lineage/profile.hpp"
+#include "aiot/lineage/sketch.hpp"
+
+namespace aiot::lineage {
+
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::int64_t k_no_time = std::numeric_limits<std::int64_t>::min();
+constexpr std::size_t k_reorder_depth = 8;  // TS006 sorts device times within this many records
+constexpr std::size_t k_learn_intervals = 15;
+constexpr std::uint32_t k_no_model = std::numeric_limits<std::uint32_t>::max();
+
+std::string when(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
+
+std::string human_ms(std::int64_t ms) {
+  return format_duration(std::chrono::milliseconds(ms < 0 ? -ms : ms));
+}
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct Sample {
+  double x = 0;
+  std::int64_t t = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t rec = 0;
+  std::uint32_t input = 0;
+  std::uint32_t model = k_no_model;
+};
+
+struct FieldState {
+  std::uint64_t present = 0;
+  std::uint64_t first_record = 0;  // device record index when first expected
+  bool known = false;              // expected of the device from first_record on
+  std::uint64_t last_present_rec = std::numeric_limits<std::uint64_t>::max();
+  // STK001
+  bool has_last = false;
+  double last = 0;
+  std::uint32_t same = 0;
+  std::int64_t same_start = 0, same_end = 0;
+  Sample same_first;
+  // OUT001: centred window, circular
+  std::vector<Sample> ring;
+  std::size_t ring_head = 0, ring_n = 0;
+};
+
+struct OpenRun {
+  std::uint64_t n = 0;
+  std::int64_t start = 0, end = 0;
+  std::uint64_t last_rec = 0;
+};
+
+struct TimedRef {
+  std::int64_t t;
+  std::uint32_t input;
+  std::uint64_t offset;
+  bool operator>(const TimedRef& o) const { return t > o.t; }
+};
+
+struct Gap {
+  std::int64_t from, to;
+  std::uint32_t input;
+  std::uint64_t offset;
+};
+
+struct DeviceState {
+  std::string id;
+  std::string device_class;
+  const Thresholds* th = nullptr;
+  const LedgerDevice* ledger = nullptr;
+  bool registered = false;
+  std::uint64_t seen = 0;     // records delivered for the device (run indexes)
+  std::uint64_t records = 0;  // checked
+  std::uint64_t duplicates = 0, flagged = 0, missing = 0;
+  std::int64_t first_t = k_no_time, last_t = k_no_time, max_hub = k_no_time;
+  bool has_prev = false;
+  std::int64_t prev_dev_ts = 0;
+  std::int64_t prev_seq = -1;
+  // TS005
+  std::deque<std::pair<std::int64_t, std::uint64_t>> recent;
+  std::unordered_set<std::uint64_t> keys;
+  std::int64_t max_dev_ts = k_no_time;
+  // TS003: hub - device time, quantised
+  std::unordered_map<std::int32_t, std::uint32_t> skew;
+  std::uint64_t skew_n = 0;
+  // TS006
+  std::priority_queue<TimedRef, std::vector<TimedRef>, std::greater<>> reorder;
+  std::int64_t gap_last = k_no_time;
+  std::int64_t interval = 0;
+  std::vector<Gap> learning;  // intervals seen before the expected one is known
+  const TelemetrySchema* schema = nullptr;
+  std::vector<FieldState> fields;  // by field id
+  std::array<OpenRun, k_check_count> runs{};
+  std::vector<std::uint32_t> models;
+};
+
+struct ModelAgg {
+  std::string version;
+  std::uint64_t records = 0, flagged = 0, devices = 0, mismatches = 0;
+  ModelProfile* profile = nullptr;
+  std::vector<FieldProfile*> field_profiles;  // by field id
+};
+
+// Skew quantised: 1 s steps up to 10 min, 1 min steps up to a day, then hours.
+std::int32_t skew_key(std::int64_t s) {
+  std::int64_t a = s < 0 ? -s : s;
+  std::int64_t k;
+  if (a < 600'000) k = a / 1000;
+  else if (a < 86'400'000) k = 600 + (a - 600'000) / 60'000;
+  else k = std::min<std::int64_t>(600 + 1430 + (a - 86'400'000) / 3'600'000, 1'000'000);
+  return static_cast<std::int32_t>(s < 0 ? -k : k);
+}
+std::int64_t skew_value(std::int32_t key) {
+  std::int64_t k = key < 0 ? -static_cast<std::int64_t>(key) : key;
+  std::int64_t a;
+  if (k < 600) a = k * 1000;
+  else if (k < 2030) a = 600'000 + (k - 600) * 60'000;
+  else a = 86'400'000 + (k - 2030) * 3'600'000;
+  return key < 0 ? -a : a;
+}
+
+double median_of(double* v, std::size_t n) {
+  std::nth_element(v, v + n / 2, v + n);
+  double hi = v[n / 2];
+  if (n % 2 == 1) return hi;
+  double lo = *std::max_element(v, v + n / 2);
+  return (lo + hi) / 2;
+}
+
+std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t h = a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+}  // namespace
+
+std::string_view to_string(Outcome o) {
+  switch (o) {
+    case Outcome::pass: return "pass";
+    case Outcome::info: return "info";
+    case Outcome::warn: return "warn";
+    case Outcome::fail: return "fail";
+    case Outcome::skipped: return "skipped";
+  }
+  return "?";
+}
+
+Outcome CheckResult::outcome() const {
+  if (!evaluated) return Outcome::skipped;
+  if (!severity || count == 0) return Outcome::pass;
+  switch (*severity) {
+    case Severity::info: return Outcome::info;
+    case Severity::warn: return Outcome::warn;
+    case Severity::error: return Outcome::fail;
+  }
+  return Outcome::pass;
+}
+
+double DeviceSummary::score() const {
+  if (records == 0) return 1.0;
+  return 1.0 - static_cast<double>(std::min(flagged, records)) / static_cast<double>(records);
+}
+
+double ModelSummary::score() const {
+  if (records == 0) return 1.0;
+  return 1.0 - static_cast<double>(std::min(flagged, records)) / static_cast<double>(records);
+}
+
+struct Checker::Impl {
+  CheckerOptions opt;
+  std::vector<CheckResult> results;
+  CheckStats stats;
+  std::vector<Malformed> malformed;
+  std::vector<std::unique_ptr<DeviceState>> devices;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> device_index;
+  std::vector<std::string> field_names;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> field_index;
+  std::vector<ModelAgg> models;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> model_index;
+  // Field names repeat batch after batch: a small cache by the view's pointer saves the hashing.
+  struct CacheEntry {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  std::array<CacheEntry, 256> name_cache{};
+  // Ranges by (schema, thresholds) and field id; nullptr = none.
+  struct RangeKey {
+    const void* schema;
+    const void* th;
+    bool operator==(const RangeKey&) const = default;
+  };
+  struct RangeTable {
+    RangeKey key;
+    std::vector<const ValueRange*> by_field;
+    std::vector<const FieldSpec*> spec_by_field;
+    std::vector<bool> resolved;
+  };
+  std::vector<RangeTable> range_tables;
+  bool finished = false;
+  // Per-record scratch
+  bool rec_flagged = false;
+
+  explicit Impl(CheckerOptions o) : opt(std::move(o)) {
+    results.resize(k_check_count);
+    for (const auto& ci : check_catalog()) results[index(ci.check)].check = ci.check;
+    const auto& t = opt.policy->defaults;
+    auto& r = results;
+    r[index(Check::TS002)].expected = {{"warn_after", human_ms(t.future_warn_ms)}, {"error_after", human_ms(t.future_error_ms)}};
+    r[index(Check::TS003)].expected = {{"warn_beyond", human_ms(t.skew_warn_ms)}, {"error_beyond", human_ms(t.skew_error_ms)}};
+    r[index(Check::TS003)].unit = "devices";
+    r[index(Check::TS005)].expected = {{"window", human_ms(t.duplicate_window_ms)}};
+    r[index(Check::TS006)].expected = {{"interval", t.interval_ms ? human_ms(t.interval_ms) : "learned per device"},
+                                       {"factor", t.gap_factor}};
+    r[index(Check::TS006)].unit = "gaps";
+    r[index(Check::TS007)].expected = {{"late_after", human_ms(t.late_after_ms)}};
+    r[index(Check::FR001)].expected = {{"warn_after", human_ms(t.fresh_warn_ms)}, {"error_after", human_ms(t.fresh_error_ms)}};
+    r[index(Check::FR001)].unit = "devices";
+    r[index(Check::CMP001)].expected = {{"warn_above", t.missing_warn}, {"error_above", t.missing_error}};
+    r[index(Check::CMP001)].unit = "values";
+    r[index(Check::RNG001)].unit = "values";
+    r[index(Check::RNG001)].expected = {{"source", "schema field ranges and enums; policy ranges"}};
+    static constexpr const char* k_methods[] = {"hampel", "robust-z", "both", "either"};
+    r[index(Check::OUT001)].expected = {{"method", k_methods[static_cast<int>(t.outlier_method)]},
+                                        {"k", t.hampel_k},
+                                        {"nsigma", t.hampel_nsigma},
+                                        {"robust_z", t.robust_z},
+                                        {"warn_rate", t.outlier_warn_rate}};
+    r[index(Check::OUT001)].unit = "values";
+    r[index(Check::STK001)].expected = {{"min_run", t.stuck_min_run}};
+    r[index(Check::STK001)].unit = "runs";
+    r[index(Check::DRF001)].expected = {{"metric", "psi"}, {"warn_at", t.drift_warn}, {"error_at", t.drift_error},
+                                        {"min_count", t.drift_min_count}};
+    r[index(Check::DRF001)].unit = "fields";
+    r[index(Check::ATT002)].expected = {{"install_window", human_ms(t.install_window_ms)}};
+    r[index(Check::TS001)].expected = {{"clock", "RFC 3339 UTC"}};
+    r[index(Check::SCH001)].expected = {{"schemas", opt.schemas ? opt.schemas->ids() : std::vector<std::string>{}}};
+    if (!opt.schemas || opt.schemas->empty()) skip(Check::SCH001, "no --schemas given");
+    if (!opt.ledger) {
+      for (auto c : {Check::ATT001, Check::ATT002, Check::REG001, Check::REG002}) skip(c, "no registry");
+    }
+    if (!opt.baseline) skip(Check::DRF001, "no --baseline profile given");
+    for (const auto& ci : check_catalog())
+      if (!t.enabled[index(ci.check)]) skip(ci.check, "disabled by the policy");
+  }
+
+  void skip(Check c, std::string why) {
+    auto& r = results[index(c)];
+    if (!r.evaluated) return;
+    r.evaluated = false;
+    r.skipped_reason = std::move(why);
+  }
+
+  bool on(Check c, const DeviceState& d) const { return results[index(c)].evaluated && d.th->enabled[index(c)]; }
+
+  Severity sev(Check c, const DeviceState& d, Severity computed) const {
+    const auto& o = d.th->severity[index(c)];
+    return o ? *o : computed;
+  }
+
+  // --- interning ---------------------------------------------------------------------------------
+  std::uint32_t field_id(std::string_view name) {
+    auto slot = (reinterpret_cast<std::uintptr_t>(name.data()) >> 3 ^ name.size()) & (name_cache.size() - 1);
+    auto& c = name_cache[slot];
+    if (c.data == name.data() && c.size == name.size()) return c.id;
+    std::uint32_t id;
+    if (auto it = field_index.find(name); it != field_index.end()) id = it->second;
+    else {
+      id = static_cast<std::uint32_t>(field_names.size());
+      field_names.emplace_back(name);
+      field_index.emplace(std::string(name), id);
+    }
+    c = {name.data(), name.size(), id};
+    return id;
+  }
+
+  std::uint32_t model_id(std::string_view version) {
+    if (auto it = model_index.find(version); it != model_index.end()) return it->second;
+    auto id = static_cast<std::uint32_t>(models.size());
+    models.emplace_back();
+    models.back().version = std::string(version);
+    if (opt.profile) models.back().profile = &opt.profile->model(version);
+    model_index.emplace(std::string(version), id);
+    return id;
+  }
+
+  DeviceState& device(std::string_view id) {
+    if (auto it = device_index.find(id); it != device_index.end()) return *devices[it->second];
+    auto d = std::make_unique<DeviceState>();
+    d->id = std::string(id);
+    if (opt.ledger) {
+      d->ledger = opt.ledger->find(id);
+      d->registered = d->ledger != nullptr;
+      if (d->ledger) d->device_class = d->ledger->device_class;
+    }
+    d->th = &opt.policy->for_class(d->device_class);
+    d->interval = d->th->interval_ms;
+    device_index.emplace(d->id, static_cast<std::uint32_t>(devices.size()));
+    devices.push_back(std::move(d));
+    return *devices.back();
+  }
+
+  // --- findings ----------------------------------------------------------------------------------
+  void close_run(Check c, DeviceState& d) {
+    auto& o = d.runs[index(c)];
+    if (o.n == 0) return;
+    add_run(c, d, o.start, o.end, o.n);
+    o.n = 0;
+  }
+
+  void add_run(Check c, const DeviceState& d, std::int64_t start, std::int64_t end, std::uint64_t n) {
+    auto& r = results[index(c)];
+    ++r.runs_total;
+    if (r.runs.size() < opt.max_runs) r.runs.push_back({d.id, start, end, n});
+  }
+
+  template <class Detail>
+  void finding(Check c, const DeviceState& d, Severity s, std::uint32_t input, std::uint64_t offset, Detail&& detail,
+               std::uint64_t weight = 1) {
+    auto& r = results[index(c)];
+    r.count += weight;
+    s = sev(c, d, s);
+    if (!r.severity || s > *r.severity) r.severity = s;
+    if (s == Severity::error) r.errors += weight;
+    if (r.examples.size() < opt.max_examples) r.examples.push_back({input, offset, d.id, detail()});
+  }
+
+  // A finding on one record of the device, merged into runs of consecutive records.
+  template <class Detail>
+  void flag(Check c, DeviceState& d, std::uint64_t rec, std::int64_t t, Severity s, std::uint32_t input,
+            std::uint64_t offset, Detail&& detail) {
+    finding(c, d, s, input, offset, std::forward<Detail>(detail));
+    auto& o = d.runs[index(c)];
+    if (t == k_no_time) t = o.n ? o.end : 0;
+    if (o.n > 0 && rec <= o.last_rec + 1) {
+      ++o.n;
+      o.start = std::min(o.start, t);
+      o.end = std::max(o.end, t);
+      o.last_rec = std::max(o.last_rec, rec);
+    } else {
+      close_run(c, d);
+      o = {1, t, t, rec};
+    }
+  }
+
+  // --- per record --------------------------------------------------------------------------------
+  void consume(const RecordBatch& b) {
+    stats.malformed += b.malformed.size();
+    stats.bytes += b.bytes;
+    for (const auto& m : b.malformed)
+      if (malformed.size() < opt.max_examples * 4) malformed.push_back(m);
+    stats.records_read += b.records.size();
+    name_cache.fill({});
+    for (const auto& r : b.records) record(b, r);
+  }
+
+  void record(const RecordBatch& b, const Record& r) {
+    const std::optional<std::int64_t> dev_ts = r.device_ts_ms;
+    const std::optional<std::int64_t> hub_ts = r.hub_ts_ms;
+    const std::int64_t t = dev_ts ? *dev_ts : hub_ts ? *hub_ts : k_no_time;
+    if (opt.window_from_ms || opt.window_to_ms) {
+      auto tw = hub_ts ? *hub_ts : dev_ts ? *dev_ts : k_no_time;
+      if (tw != k_no_time && ((opt.window_from_ms && tw < *opt.window_from_ms) || (opt.window_to_ms && tw >= *opt.window_to_ms))) {
+        ++stats.outside_window;
+        return;
+      }
+    }
+    DeviceState& d = device(r.device_id);
+    const std::uint64_t rec = d.seen++;
+    rec_flagged = false;
+    const auto in = r.input;
+    const auto off = r.offset;
+
+    if (opt.ledger) {
+      if (!d.registered) {
+        if (on(Check::REG001, d)) {
+          flag(Check::REG001, d, rec, t, Severity::error, in, off, [&] {
+            return r.device_id.empty() ? std::string("no device id") : fmt::format("{} is not in the registry", r.device_id);
+          });
+          rec_flagged = true;
+        }
+      } else if ((!d.ledger->enabled || d.ledger->decommissioned) && on(Check::REG002, d)) {
+        flag(Check::REG002, d, rec, t, Severity::error, in, off, [&] {
+          return fmt::format("{} is {}", d.id, d.ledger->decommissioned ? "decommissioned" : "disabled");
+        });
+        rec_flagged = true;
+      }
+    }
+    if ((r.device_ts_invalid || t == k_no_time) && on(Check::TS001, d)) {
+      flag(Check::TS001, d, rec, t, Severity::error, in, off, [&] {
+        return r.device_ts_invalid ? fmt::format("device time '{}'", r.device_ts_text) : std::string("no timestamp at all");
+      });
+      rec_flagged = true;
+    }
+
+    // TS005 before anything else that keeps state: a duplicate must not count twice anywhere.
+    if (on(Check::TS005, d) && is_duplicate(d, r, t)) {
+      ++d.duplicates;
+      ++stats.duplicates;
+      flag(Check::TS005, d, rec, t, Severity::warn, in, off, [&] {
+        return r.message_id.empty() ? fmt::format("same device time and payload as an earlier record")
+                                    : fmt::format("message id {} seen before", r.message_id);
+      });
+      if (rec_flagged) ++d.flagged;
+      return;
+    }
+    ++d.records;
+    ++stats.records;
+    if (hub_ts) {
+      d.max_hub = std::max(d.max_hub, *hub_ts);
+      if (!stats.min_hub_ms || *hub_ts < *stats.min_hub_ms) stats.min_hub_ms = *hub_ts;
+      if (!stats.max_hub_ms || *hub_ts > *stats.max_hub_ms) stats.max_hub_ms = *hub_ts;
+    }
+    if (t != k_no_time) {
+      if (d.first_t == k_no_time || t < d.first_t) d.first_t = t;
+      if (d.last_t == k_no_time || t > d.last_t) d.last_t = t;
+    }
+
+    if (dev_ts && hub_ts) {
+      const std::int64_t ahead = *dev_ts - *hub_ts;
+      if (ahead > d.th->future_warn_ms && on(Check::TS002, d)) {
+        flag(Check::TS002, d, rec, t, ahead > d.th->future_error_ms ? Severity::error : Severity::warn, in, off,
+             [&] { return fmt::format("device time {} ahead of the hub's", human_ms(ahead)); });
+        rec_flagged = true;
+      }
+      if (-ahead > d.th->late_after_ms && on(Check::TS007, d)) {
+        flag(Check::TS007, d, rec, t, Severity::warn, in, off,
+             [&] { return fmt::format("arrived {} after its device time", human_ms(-ahead)); });
+        rec_flagged = true;
+      }
+      ++d.skew[skew_key(-ahead)];
+      ++d.skew_n;
+    }
+    if (dev_ts) {
+      if (d.has_prev && *dev_ts < d.prev_dev_ts) {
+        bool reordered = r.seq >= 0 && d.prev_seq >= 0 && r.seq < d.prev_seq;
+        if (reordered && on(Check::TS007, d)) {
+          flag(Check::TS007, d, rec, t, Severity::warn, in, off, [&] {
+            return fmt::format("seq {} after seq {}: arrived out of order", r.seq, d.prev_seq);
+          });
+          rec_flagged = true;
+        } else if (!reordered && on(Check::TS004, d)) {
+          flag(Check::TS004, d, rec, t, Severity::warn, in, off, [&] {
+            return fmt::format("device time {} before the previous record's {}", when(*dev_ts), when(d.prev_dev_ts));
+          });
+          rec_flagged = true;
+        }
+      }
+      d.has_prev = true;
+      d.prev_dev_ts = *dev_ts;
+      d.prev_seq = r.seq;
+      if (on(Check::TS006, d)) {
+        d.reorder.push({*dev_ts, in, off});
+        if (d.reorder.size() > k_reorder_depth) {
+          auto x = d.reorder.top();
+          d.reorder.pop();
+          gap_step(d, x);
+        }
+      }
+    } else if (r.seq >= 0) {
+      d.prev_seq = r.seq;
+    }
+
+    // Attribution.
+    std::string_view version = r.model_version;
+    if (opt.ledger && d.registered) {
+      if (t == k_no_time) {
+        if (on(Check::ATT001, d)) {
+          flag(Check::ATT001, d, rec, t, Severity::warn, in, off, [] { return std::string("no time to attribute by"); });
+          rec_flagged = true;
+        }
+      } else {
+        auto a = opt.ledger->attribute(*d.ledger, t, r.model_version);
+        version = a.version;
+        if (a.status == Attribution::Status::no_interval && on(Check::ATT001, d)) {
+          flag(Check::ATT001, d, rec, t, Severity::warn, in, off,
+               [&] { return fmt::format("the ledger knows no model version of {} at {}", d.id, when(t)); });
+          rec_flagged = true;
+        } else if (a.status == Attribution::Status::mismatch && on(Check::ATT002, d)) {
+          flag(Check::ATT002, d, rec, t, Severity::error, in, off, [&] {
+            const auto& reason = a.interval->reason;
+            std::string kind = reason.find("failed") != std::string::npos       ? "failed install"
+                               : a.leak || reason.rfind("before rollout", 0) == 0 ? "canary leak"
+                                                                                  : "unexpected version";
+            return fmt::format("{}: payload says {}, the ledger {} ({})", kind, r.model_version, a.expected, reason);
+          });
+          rec_flagged = true;
+          models[model_id(version)].mismatches++;
+        }
+      }
+    }
+    const std::uint32_t mid = model_id(version);
+    auto& model = models[mid];
+    ++model.records;
+    if (std::find(d.models.begin(), d.models.end(), mid) == d.models.end()) {
+      d.models.push_back(mid);
+      ++model.devices;
+    }
+
+    // Schema.
+    const TelemetrySchema* schema = nullptr;
+    if (opt.schemas && !opt.schemas->empty() && !r.schema_id.empty()) {
+      schema = opt.schemas->find(r.schema_id);
+      if (!schema && on(Check::SCH001, d)) {
+        flag(Check::SCH001, d, rec, t, Severity::error, in, off,
+             [&] { return fmt::format("schema '{}' is not among --schemas", r.schema_id); });
+        rec_flagged = true;
+      }
+      if (schema && schema != d.schema) {
+        d.schema = schema;
+        if (d.interval == 0 && d.th->interval_ms == 0) d.interval = schema->interval_for(d.device_class);
+        for (const auto& [name, spec] : schema->fields)
+          if (spec.required) expect_field(d, field_id(name));
+      }
+    }
+
+    if (opt.profile) opt.profile->add_record(d.id, d.device_class, version);
+
+    // Fields.
+    const Field* f = b.fields_of(r);
+    RangeTable* ranges = range_table(schema, d.th);
+    for (std::uint32_t i = 0; i < r.field_count; ++i) field(d, f[i], rec, t, in, off, mid, ranges, model);
+    if (on(Check::CMP001, d)) {
+      // Expected fields absent from this record: examples and runs (the count is settled in finish()).
+      for (std::uint32_t fid = 0; fid < d.fields.size(); ++fid) {
+        auto& fs = d.fields[fid];
+        if (fs.known && fs.last_present_rec != rec) {
+          flag_missing(d, rec, t, in, off, fid);
+          rec_flagged = true;
+        }
+      }
+    }
+    if (rec_flagged) {
+      ++d.flagged;
+      ++model.flagged;
+    }
+  }
+
+  void flag_missing(DeviceState& d, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off, std::uint32_t fid) {
+    auto& r = results[index(Check::CMP001)];
+    if (r.examples.size() < opt.max_examples)
+      r.examples.push_back({in, off, d.id, fmt::format("{} missing or null", field_names[fid])});
+    auto& o = d.runs[index(Check::CMP001)];
+    if (o.n > 0 && rec <= o.last_rec + 1) {
+      if (rec != o.last_rec) ++o.n;
+      o.end = std::max(o.end, t);
+      o.last_rec = rec;
+    } else {
+      close_run(Check::CMP001, d);
+      o = {1, t, t, rec};
+    }
+  }
+
+  void expect_field(DeviceState& d, std::uint32_t fid) {
+    if (d.fields.size() <= fid) d.fields.resize(fid + 1);
+    auto& fs = d.fields[fid];
+    if (!fs.known) {
+      fs.known = true;
+      fs.first_record = d.records - 1;  // index among checked records
+    }
+  }
+
+  bool is_duplicate(DeviceState& d, const Record& r, std::int64_t t) {
+    std::uint64_t k1 = r.message_id.empty() ? 0 : mix(std::hash<std::string_view>{}(r.message_id), 1);
+    std::uint64_t k2 = r.device_ts_ms ? mix(static_cast<std::uint64_t>(*r.device_ts_ms) * 31 + r.payload_hash, 2) : 0;
+    if ((k1 && d.keys.count(k1)) || (k2 && d.keys.count(k2))) return true;
+    std::int64_t now = t == k_no_time ? (d.max_dev_ts == k_no_time ? 0 : d.max_dev_ts) : t;
+    if (d.max_dev_ts == k_no_time || now > d.max_dev_ts) d.max_dev_ts = now;
+    // Keys older than the window (of the device's own clock) are forgotten: memory stays per device.
+    while (!d.recent.empty() && d.recent.front().first < d.max_dev_ts - d.th->duplicate_window_ms) {
+      d.keys.erase(d.recent.front().second);
+      d.recent.pop_front();
+    }
+    for (auto k : {k1, k2}) {
+      if (k && d.keys.insert(k).second) d.recent.emplace_back(now, k);
+    }
+    return false;
+  }
+
+  // --- TS006 ---------------------------------------------------------------------------------------
+  void gap_step(DeviceState& d, const TimedRef& x) {
+    if (d.gap_last != k_no_time && x.t > d.gap_last) {
+      Gap g{d.gap_last, x.t, x.input, x.offset};
+      if (d.interval > 0) judge_gap(d, g);
+      else {
+        d.learning.push_back(g);
+        if (d.learning.size() >= k_learn_intervals) learn_interval(d);
+      }
+    }
+    if (d.gap_last == k_no_time || x.t > d.gap_last) d.gap_last = x.t;
+  }
+
+  void learn_interval(DeviceState& d) {
+    if (d.learning.size() >= 3) {
+      std::vector<double> deltas;
+      for (const auto& g : d.learning) deltas.push_back(static_cast<double>(g.to - g.from));
+      d.interval = static_cast<std::int64_t>(median_of(deltas.data(), deltas.size()));
+      for (const auto& g : d.learning) judge_gap(d, g);
+    }
+    d.learning.clear();
+    d.learning.shrink_to_fit();
+  }
+
+  void judge_gap(DeviceState& d, const Gap& g) {
+    const double dt = static_cast<double>(g.to - g.from);
+    if (d.interval <= 0 || dt <= d.th->gap_factor * static_cast<double>(d.interval)) return;
+    auto missing = static_cast<std::uint64_t>(std::max<long long>(1, std::llround(dt / static_cast<double>(d.interval)) - 1));
+    d.missing += missing;
+    results[index(Check::TS006)].actual["missing_records"] =
+        results[index(Check::TS006)].actual.value("missing_records", std::uint64_t{0}) + missing;
+    finding(Check::TS006, d, Severity::warn, g.input, g.offset, [&] {
+      return fmt::format("no record for {} ({} missing at a {} interval) before {}", human_ms(g.to - g.from), missing,
+                         human_ms(d.interval), when(g.to));
+    });
+    add_run(Check::TS006, d, g.from, g.to, missing);
+    ++d.flagged;
+  }
+
+  // --- fields ----------------------------------------------------------------------------------------
+  RangeTable* range_table(const TelemetrySchema* schema, const Thresholds* th) {
+    if (!schema && th->ranges.empty()) return nullptr;
+    RangeKey key{schema, th};
+    for (auto& t : range_tables)
+      if (t.key == key) return &t;
+    range_tables.push_back({key, {}, {}, {}});
+    return &range_tables.back();
+  }
+
+  void resolve(RangeTable& t, std::uint32_t fid) {
+    if (t.resolved.size() <= fid) {
+      t.resolved.resize(field_names.size(), false);
+      t.by_field.resize(field_names.size(), nullptr);
+      t.spec_by_field.resize(field_names.size(), nullptr);
+    }
+    if (t.resolved[fid]) return;
+    t.resolved[fid] = true;
+    const auto& name = field_names[fid];
+    if (const auto* s = static_cast<const TelemetrySchema*>(t.key.schema)) {
+      if (auto it = s->fields.find(name); it != s->fields.end()) {
+        t.spec_by_field[fid] = &it->second;
+        t.by_field[fid] = &it->second.range;
+        return;
+      }
+    }
+    const auto* th = static_cast<const Thresholds*>(t.key.th);
+    if (auto it = th->ranges.find(name); it != th->ranges.end()) t.by_field[fid] = &it->second;
+  }
+
+  void field(DeviceState& d, const Field& f, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off,
+             std::uint32_t mid, RangeTable* ranges, ModelAgg& model) {
+    const std::uint32_t fid = field_id(f.name);
+    if (d.fields.size() <= fid) d.fields.resize(fid + 1);
+    auto& fs = d.fields[fid];
+    if (!fs.known) {
+      fs.known = true;
+      fs.first_record = d.records - 1;
+    }
+    if (opt.profile) {
+      if (model.field_profiles.size() <= fid) model.field_profiles.resize(fid + 1, nullptr);
+      auto*& fp = model.field_profiles[fid];
+      if (!fp) fp = &model.profile->field(field_names[fid]);
+      fp->add(f);
+    }
+    if (f.kind == Field::Kind::null) return;  // missing for CMP001 (not present)
+    ++fs.present;
+    fs.last_present_rec = rec;
+
+    if (ranges && on(Check::RNG001, d)) {
+      resolve(*ranges, fid);
+      const ValueRange* range = ranges->by_field[fid];
+      const FieldSpec* spec = ranges->spec_by_field[fid];
+      std::string why;
+      if (spec && !spec->type.empty() && spec->type != "any") {
+        bool numeric = f.kind == Field::Kind::number;
+        bool ok = (spec->type == "number" && numeric) || (spec->type == "integer" && numeric && f.number == std::floor(f.number)) ||
+                  (spec->type == "string" && f.kind == Field::Kind::text) ||
+                  (spec->type == "boolean" && f.kind == Field::Kind::boolean);
+        if (!ok) why = fmt::format("{} is not of type {}", f.name, spec->type);
+      }
+      if (why.empty() && range) {
+        if (f.kind == Field::Kind::number) {
+          if ((range->min && f.number < *range->min) || (range->max && f.number > *range->max))
+            why = fmt::format("{} = {} outside [{}, {}]", f.name, f.number, range->min ? fmt::format("{}", *range->min) : "-inf",
+                              range->max ? fmt::format("{}", *range->max) : "inf");
+        } else if (f.kind == Field::Kind::text && !range->allowed.empty()) {
+          if (std::find(range->allowed.begin(), range->allowed.end(), f.text) == range->allowed.end())
+            why = fmt::format("{} = '{}' not in the enum", f.name, f.text);
+        }
+      }
+      if (!why.empty()) {
+        flag(Check::RNG001, d, rec, t, Severity::error, in, off, [&] { return why; });
+        rec_flagged = true;
+      }
+    }
+
+    if (f.kind != Field::Kind::number) return;
+    const double x = f.number;
+    if (on(Check::STK001, d) && !d.th->stuck_ignore.count(field_names[fid])) {
+      if (fs.has_last && x == fs.last) {
+        ++fs.same;
+        fs.same_end = t;
+      } else {
+        end_stuck(d, fs, fid);
+        fs.same = 1;
+        fs.same_start = fs.same_end = t;
+        fs.same_first = {x, t, off, rec, in, mid};
+      }
+    }
+    fs.has_last = true;
+    fs.last = x;
+    if (on(Check::OUT001, d) && !d.th->outlier_ignore.count(field_names[fid])) {
+      const std::size_t w = static_cast<std::size_t>(2 * d.th->hampel_k + 1);
+      if (fs.ring.size() != w) {
+        fs.ring.assign(w, {});
+        fs.ring_head = fs.ring_n = 0;
+      }
+      if (fs.ring_n < w) {
+        fs.ring[(fs.ring_head + fs.ring_n) % w] = {x, t, off, rec, in, mid};
+        ++fs.ring_n;
+      } else {
+        fs.ring[fs.ring_head] = {x, t, off, rec, in, mid};
+        fs.ring_head = (fs.ring_head + 1) % w;
+      }
+      if (fs.ring_n == w) judge_outlier(d, fs, fid);
+    }
+  }
+
+  void end_stuck(DeviceState& d, FieldState& fs, std::uint32_t fid) {
+    if (fs.same >= static_cast<std::uint32_t>(d.th->stuck_min_run)) {
+      const auto n = fs.same;
+      finding(Check::STK001, d, Severity::warn, fs.same_first.input, fs.same_first.offset, [&] {
+        return fmt::format("{} stuck at {} for {} samples", field_names[fid], fs.last, n);
+      });
+      add_run(Check::STK001, d, fs.same_start, fs.same_end, n);
+      auto& a = results[index(Check::STK001)].actual;
+      a["samples"] = a.value("samples", std::uint64_t{0}) + n;
+      d.flagged += n;
+      if (fs.same_first.model != k_no_model) models[fs.same_first.model].flagged += n;
+    }
+    fs.same = 0;
+  }
+
+  void judge_outlier(DeviceState& d, FieldState& fs, std::uint32_t fid) {
+    const std::size_t w = fs.ring.size();
+    const std::size_t k = w / 2;
+    const Sample& mid = fs.ring[(fs.ring_head + k) % w];
+    std::array<double, 101> buf;
+    const std::size_t n = std::min<std::size_t>(w, buf.size());
+    for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring[i].x;
+    const double med = median_of(buf.data(), n);
+    for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring[i].x - med);
+    const double mad = median_of(buf.data(), n);
+    if (mad <= 0) return;  // a flat window cannot judge (and stuck values are STK001's)
+    const double dev = std::fabs(mid.x - med);
+    const bool hampel = dev > d.th->hampel_nsigma * 1.4826 * mad;
+    const bool robust = 0.6745 * dev / mad > d.th->robust_z;
+    bool out = false;
+    switch (d.th->outlier_method) {
+      case OutlierMethod::hampel: out = hampel; break;
+      case OutlierMethod::robust_z: out = robust; break;
+      case OutlierMethod::both: out = hampel && robust; break;
+      case OutlierMethod::either: out = hampel || robust; break;
+    }
+    if (!out) return;
+    finding(Check::OUT001, d, Severity::info, mid.input, mid.offset, [&] {
+      return fmt::format("{} = {} (window median {}, MAD {})", field_names[fid], mid.x, med, mad);
+    });
+    auto& o = d.runs[index(Check::OUT001)];
+    if (o.n > 0 && mid.rec <= o.last_rec + 1) {
+      ++o.n;
+      o.end = std::max(o.end, mid.t);
+      o.last_rec = std::max(o.last_rec, mid.rec);
+    } else {
+      close_run(Check::OUT001, d);
+      o = {1, mid.t, mid.t, mid.rec};
+    }
+    ++d.flagged;
+    if (mid.model != k_no_model) models[mid.model].flagged++;
+  }
+
+  // --- end of stream -----------------------------------------------------------------------------------
+  void finish() {
+    if (finished) return;
+    finished = true;
+    const auto& t = opt.policy->defaults;
+    std::optional<std::int64_t> fresh_ref = opt.window_to_ms ? opt.window_to_ms : stats.max_hub_ms;
+    std::uint64_t expected_values = 0, missing_values = 0;
+    std::map<std::string, std::uint64_t> missing_by_field;
+    std::uint64_t numeric_values = 0;
+    std::uint64_t devices_with_time = 0, devices_with_skew = 0;
+    for (auto& dp : devices) {
+      auto& d = *dp;
+      while (!d.reorder.empty()) {
+        auto x = d.reorder.top();
+        d.reorder.pop();
+        gap_step(d, x);
+      }
+      if (d.interval == 0 && !d.learning.empty()) learn_interval(d);
+      for (std::uint32_t fid = 0; fid < d.fields.size(); ++fid) {
+        auto& fs = d.fields[fid];
+        if (on(Check::STK001, d)) end_stuck(d, fs, fid);
+        if (fs.known && on(Check::CMP001, d)) {
+          const std::uint64_t expected = d.records - fs.first_record;
+          const std::uint64_t miss = expected > fs.present ? expected - fs.present : 0;
+          expected_values += expected;
+          missing_values += miss;
+          if (miss) missing_by_field[field_names[fid]] += miss;
+        }
+        numeric_values += fs.present;
+      }
+      for (const auto& ci : check_catalog()) close_run(ci.check, d);
+
+      // TS003: median skew.
+      if (d.skew_n > 0) {
+        ++devices_with_skew;
+        std::vector<std::pair<std::int32_t, std::uint32_t>> h(d.skew.begin(), d.skew.end());
+        std::sort(h.begin(), h.end());
+        std::uint64_t acc = 0, half = (d.skew_n + 1) / 2;
+        std::int64_t median = 0;
+        for (const auto& [k, n] : h) {
+          acc += n;
+          if (acc >= half) {
+            median = skew_value(k);
+            break;
+          }
+        }
+        d.skew.clear();
+        d.skew[skew_key(median)] = static_cast<std::uint32_t>(d.skew_n);  // keep only the answer
+        if (on(Check::TS003, d) && std::llabs(median) > d.th->skew_warn_ms) {
+          auto s = std::llabs(median) > d.th->skew_error_ms ? Severity::error : Severity::warn;
+          finding(Check::TS003, d, s, 0, 0, [&] {
+            return fmt::format("median hub - device time {}{}", median < 0 ? "-" : "", human_ms(median));
+          });
+          add_run(Check::TS003, d, d.first_t, d.last_t, d.records);
+        }
+      }
+      // FR001.
+      if (d.records > 0 && fresh_ref && on(Check::FR001, d)) {
+        ++devices_with_time;
+        std::int64_t last = d.max_hub != k_no_time ? d.max_hub : d.last_t;
+        if (last != k_no_time) {
+          std::int64_t age = *fresh_ref - last;
+          if (age > d.th->fresh_warn_ms) {
+            auto s = age > d.th->fresh_error_ms ? Severity::error : Severity::warn;
+            finding(Check::FR001, d, s, 0, 0,
+                    [&] { return fmt::format("last record {} before {}", human_ms(age), when(*fresh_ref)); });
+            add_run(Check::FR001, d, d.first_t, last, d.records);
+          }
+        }
+      }
+    }
+    (void)numeric_values;
+    // Device-level examples carry no input:offset.
+    for (auto c : {Check::TS003, Check::FR001})
+      for (auto& e : results[index(c)].examples) e.offset = 0;
+
+    auto& ts3 = results[index(Check::TS003)];
+    ts3.denominator = devices_with_skew;
+    auto& fr = results[index(Check::FR001)];
+    fr.denominator = devices_with_time;
+    if (fresh_ref) fr.actual["reference"] = when(*fresh_ref);
+
+    auto& cmp = results[index(Check::CMP001)];
+    cmp.count = missing_values;
+    cmp.denominator = expected_values;
+    cmp.actual["by_field"] = missing_by_field;
+    if (missing_values > 0) {
+      double rate = cmp.rate();
+      Severity s = rate > t.missing_error ? Severity::error : rate > t.missing_warn ? Severity::warn : Severity::info;
+      if (t.severity[index(Check::CMP001)]) s = *t.severity[index(Check::CMP001)];
+      cmp.severity = s;
+      if (s == Severity::error) cmp.errors = missing_values;
+    }
+
+    auto& out = results[index(Check::OUT001)];
+    out.denominator = 0;
+    for (auto& dp : devices)
+      for (auto& fs : dp->fields) out.denominator += fs.present;
+    if (out.count > 0 && !t.severity[index(Check::OUT001)])
+      out.severity = out.rate() > t.outlier_warn_rate ? Severity::warn : Severity::info;
+
+    std::uint64_t records = stats.records;
+    for (auto c : {Check::TS002, Check::TS004, Check::TS007, Check::ATT001, Check::ATT002, Check::SCH001})
+      results[index(c)].denominator = records;
+    for (auto c : {Check::TS001, Check::TS005, Check::REG001, Check::REG002})
+      results[index(c)].denominator = stats.records + stats.duplicates;
+    results[index(Check::RNG001)].denominator = out.denominator;
+    std::uint64_t intervals = 0;
+    for (auto& dp : devices) intervals += dp->records > 0 ? dp->records - 1 : 0;
+    results[index(Check::TS006)].denominator = intervals;
+    std::uint64_t stuck_values = 0;
+    for (auto& dp : devices)
+      for (auto& fs : dp->fields) stuck_values += fs.present;
+    results[index(Check::STK001)].denominator = stuck_values;
+    if (!results[index(Check::TS006)].actual.contains("missing_records")) results[index(Check::TS006)].actual["missing_records"] = 0;
+    if (!results[index(Check::STK001)].actual.contains("samples")) results[index(Check::STK001)].actual["samples"] = 0;
+
+    drift();
+    stats.fields = field_names.size();
+  }
+
+  void drift() {
+    auto& r = results[index(Check::DRF001)];
+    if (!r.evaluated || !opt.baseline || !opt.profile) return;
+    const auto& t = opt.policy->defaults;
+    DriftThresholds dt;
+    dt.psi_moderate = t.drift_warn;
+    dt.psi_major = t.drift_error;
+    dt.min_n = t.drift_min_count;
+    // The baseline of a version the baseline never saw: every version of the baseline together
+    // (drift after an update is exactly what to look for).
+    ModelProfile all;
+    for (const auto& [v, m] : opt.baseline->models) all.merge(m);
+    json table = json::array();
+    std::uint64_t compared = 0;
+    for (const auto& [version, m] : opt.profile->models) {
+      auto bit = opt.baseline->models.find(version);
+      const ModelProfile& ref = bit != opt.baseline->models.end() ? bit->second : all;
+      for (const auto& [name, cur] : m.fields) {
+        auto fit = ref.fields.find(name);
+        if (fit == ref.fields.end()) continue;
+        const auto& base = fit->second;
+        if (cur.quantiles.n() < t.drift_min_count || base.quantiles.n() < t.drift_min_count) continue;
+        ++compared;
+        auto res = drift_sketch(base.quantiles, cur.quantiles, dt, base.moments.stddev());
+        json row = res.to_json();
+        row["model_version"] = version;
+        row["field"] = name;
+        row["baseline_version"] = bit != opt.baseline->models.end() ? version : std::string("all");
+        table.push_back(row);
+        if (std::isfinite(res.psi) && res.psi >= t.drift_warn) {
+          Severity s = res.psi >= t.drift_error ? Severity::error : Severity::warn;
+          if (t.severity[index(Check::DRF001)]) s = *t.severity[index(Check::DRF001)];
+          ++r.count;
+          if (!r.severity || s > *r.severity) r.severity = s;
+          if (s == Severity::error) ++r.errors;
+          if (r.examples.size() < opt.max_examples)
+            r.examples.push_back({0, 0, "", fmt::format("{} @ {}: PSI {:.3f} ({})", name, version.empty() ? "unattributed" : version,
+                                                        res.psi, res.status)});
+        }
+      }
+    }
+    r.denominator = compared;
+    r.actual["fields"] = std::move(table);
+  }
+};
+
+Checker::Checker(CheckerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Checker::~Checker() = default;
+Checker::Checker(Checker&&) noexcept = default;
+Checker& Checker::operator=(Checker&&) noexcept = default;
+
+void Checker::consume(const RecordBatch& batch) { impl_->consume(batch); }
+void Checker::finish() { impl_->finish(); }
+const std::vector<CheckResult>& Checker::results() const { return impl_->results; }
+const CheckStats& Checker::stats() const { return impl_->stats; }
+const std::vector<Malformed>& Checker::malformed_examples() const { return impl_->malformed; }
+
+std::vector<DeviceSummary> Checker::devices() const {
+  std::vector<DeviceSummary> out;
+  for (const auto& dp : impl_->devices) {
+    const auto& d = *dp;
+    DeviceSummary s;
+    s.id = d.id;
+    s.device_class = d.device_class;
+    s.registered = d.registered;
+    s.records = d.records;
+    s.duplicates = d.duplicates;
+    s.flagged = d.flagged;
+    s.missing = d.missing;
+    s.first_ms = d.first_t == k_no_time ? 0 : d.first_t;
+    s.last_ms = d.last_t == k_no_time ? 0 : d.last_t;
+    if (d.skew_n > 0 && !d.skew.empty()) s.skew_ms = skew_value(d.skew.begin()->first);
+    s.interval_ms = d.interval;
+    for (auto m : d.models) s.versions.push_back(impl_->models[m].version);
+    out.push_back(std::move(s));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<ModelSummary> Checker::models() const {
+  std::vector<ModelSummary> out;
+  for (const auto& m : impl_->models) out.push_back({m.version, m.records, m.flagged, m.devices, m.mismatches});
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+  return out;
+}
+
+}  // namespace aiot::lineage
