@@ -145,6 +145,55 @@ TEST_CASE("bootstrap: deterministic, stated, and honest when not computable") {
   CHECK_THROWS_AS(bootstrap_ci(groups, mean_difference, bad), aiot::Error);
 }
 
+TEST_CASE("count bootstrap agrees with the observation bootstrap and scales to large groups") {
+  // Group a: 30 of 50 selected, group b: 10 of 40; statistic: SR_a − SR_b = 0.6 − 0.25 = 0.35.
+  Groups observations(2);
+  for (int i = 0; i < 50; ++i) observations[0].push_back(i < 30 ? 1.0 : 0.0);
+  for (int i = 0; i < 40; ++i) observations[1].push_back(i < 10 ? 1.0 : 0.0);
+  auto from_observations = [](const Groups& g) -> std::optional<double> {
+    double a = 0, b = 0;
+    for (double v : g[0]) a += v;
+    for (double v : g[1]) b += v;
+    return a / 50.0 - b / 40.0;
+  };
+  auto from_counts = [](const GroupCounts& g) -> std::optional<double> {
+    return static_cast<double>(g[0][1]) / static_cast<double>(g[0][0] + g[0][1]) -
+           static_cast<double>(g[1][1]) / static_cast<double>(g[1][0] + g[1][1]);
+  };
+  BootstrapOptions o;
+  o.resamples = 4000;
+  auto slow = bootstrap_ci(observations, from_observations, o);
+  auto fast = bootstrap_ci_counts(GroupCounts{{20, 30}, {30, 10}}, from_counts, o);
+  REQUIRE(slow.ci);
+  REQUIRE(fast.ci);
+  // Normal-theory check: SE = √(0.6·0.4/50 + 0.25·0.75/40) = 0.0980 -> 0.35 ± 0.192; both
+  // bootstraps land within Monte Carlo error of [0.158, 0.542].
+  CHECK(fast.ci->lower == Approx(0.158).epsilon(0.25));
+  CHECK(fast.ci->upper == Approx(0.542).epsilon(0.08));
+  CHECK(std::fabs(fast.ci->lower - slow.ci->lower) < 0.04);
+  CHECK(std::fabs(fast.ci->upper - slow.ci->upper) < 0.04);
+  auto again = bootstrap_ci_counts(GroupCounts{{20, 30}, {30, 10}}, from_counts, o);
+  CHECK(again.ci->lower == fast.ci->lower);  // deterministic
+
+  // Sizes stay fixed in every resample, and a group with one category never moves.
+  bool sizes_kept = true;
+  auto constant = bootstrap_ci_counts(GroupCounts{{0, 7}, {5, 0, 0}}, [&](const GroupCounts& g) -> std::optional<double> {
+    sizes_kept = sizes_kept && g[0][0] + g[0][1] == 7 && g[1][0] == 5;
+    return static_cast<double>(g[0][1]);
+  }, o);
+  CHECK(sizes_kept);
+  CHECK(constant.ci->lower == 7.0);
+  CHECK(constant.ci->upper == 7.0);
+
+  // 1.68 million decisions (10,000 devices × 168 hours) in two groups: O(categories) per resample.
+  auto big = bootstrap_ci_counts(GroupCounts{{800'000, 880'000}, {1'000'000, 680'000}}, from_counts);
+  REQUIRE(big.ci);
+  CHECK(big.ci->lower < 0.1190476);  // 880/1680 − 680/1680
+  CHECK(big.ci->upper > 0.1190476);
+  CHECK(big.ci->upper - big.ci->lower < 0.01);
+  CHECK_THROWS_AS(bootstrap_ci_counts(GroupCounts{{-1, 2}}, from_counts), aiot::Error);
+}
+
 TEST_CASE("bias audit without labels: selection rate, DPD, DI and the four-fifths rule") {
   // berlin 40/50 = 0.8, paris 20/40 = 0.5, tiny 3/10 (below n = 30: insufficient).
   std::vector<Decision> d;

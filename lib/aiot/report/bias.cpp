@@ -13,9 +13,6 @@ namespace {
 constexpr const char* k_rule_most_favoured = "most favoured (highest selection rate)";
 constexpr const char* k_rule_named = "named in policy";
 
-// Decision codes for the bootstrap: bit 0 = ŷ, bit 1 = y (labelled decisions only).
-double code(bool predicted, bool actual) { return (predicted ? 1.0 : 0.0) + (actual ? 2.0 : 0.0); }
-
 std::string too_small(std::int64_t n, std::int64_t min) {
   return fmt::format("insufficient data: n = {} < {}", n, min);
 }
@@ -78,18 +75,16 @@ void widen(Spread& s, double v) {
   ++s.count;
 }
 
-// Statistics over bootstrap groups of decision codes (all decisions for DPD; labelled ones for EOD).
-std::optional<double> parity_difference_of(const Groups& groups) {
+// Statistics over bootstrap counts. Selection: {not selected, selected}. Odds: categories
+// ŷ + 2y = {TN, FP, FN, TP} over labelled decisions.
+std::optional<double> parity_difference_of(const GroupCounts& groups) {
   Spread s;
   for (const auto& g : groups) {
-    if (g.empty()) {
+    const std::int64_t n = g[0] + g[1];
+    if (n == 0) {
       return std::nullopt;
     }
-    double selected = 0.0;
-    for (double c : g) {
-      selected += (static_cast<int>(c) & 1) ? 1.0 : 0.0;
-    }
-    widen(s, selected / static_cast<double>(g.size()));
+    widen(s, static_cast<double>(g[1]) / static_cast<double>(n));
   }
   if (s.count < 2) {
     return std::nullopt;
@@ -97,26 +92,17 @@ std::optional<double> parity_difference_of(const Groups& groups) {
   return s.max - s.min;
 }
 
-std::optional<double> equalized_odds_of(const Groups& groups) {
+std::optional<double> equalized_odds_of(const GroupCounts& groups) {
   Spread tpr;
   Spread fpr;
   for (const auto& g : groups) {
-    double tp = 0, pos = 0, fp = 0, neg = 0;
-    for (double c : g) {
-      const int k = static_cast<int>(c);
-      if (k & 2) {
-        ++pos;
-        tp += (k & 1) ? 1 : 0;
-      } else {
-        ++neg;
-        fp += (k & 1) ? 1 : 0;
-      }
-    }
-    if (pos == 0 || neg == 0) {
+    const std::int64_t negatives = g[0] + g[1];
+    const std::int64_t positives = g[2] + g[3];
+    if (positives == 0 || negatives == 0) {
       return std::nullopt;  // a resample without positives or negatives has no TPR/FPR
     }
-    widen(tpr, tp / pos);
-    widen(fpr, fp / neg);
+    widen(tpr, static_cast<double>(g[3]) / static_cast<double>(positives));
+    widen(fpr, static_cast<double>(g[1]) / static_cast<double>(negatives));
   }
   if (tpr.count < 2) {
     return std::nullopt;
@@ -181,8 +167,8 @@ BiasAudit audit_bias(std::string model_version, std::string dimension,
   Spread selection;
   Spread tpr;
   Spread fpr;
-  Groups selection_groups;
-  Groups odds_groups;
+  GroupCounts selection_groups;
+  GroupCounts odds_groups;
   if (reference != nullptr) {
     audit.reference_group = reference->group;
   }
@@ -208,26 +194,19 @@ BiasAudit audit_bias(std::string model_version, std::string dimension,
         audit.adverse_impact_groups.push_back(g.group);
       }
     }
-    std::vector<double> codes;
-    std::vector<double> labelled_codes;
-    for (const Decision* d : by_group[g.group]) {
-      codes.push_back(code(d->predicted, false));
-      if (d->actual) {
-        labelled_codes.push_back(code(d->predicted, *d->actual));
-      }
-    }
-    selection_groups.push_back(std::move(codes));
+    selection_groups.push_back({g.n - g.selected, g.selected});
     if (g.tpr.has_value() && g.fpr.has_value()) {
       widen(tpr, *g.tpr.value);
       widen(fpr, *g.fpr.value);
-      odds_groups.push_back(std::move(labelled_codes));
+      odds_groups.push_back({g.negatives - g.false_positives, g.false_positives, g.positives - g.true_positives,
+                             g.true_positives});
     }
   }
 
   const std::string two_groups =
       fmt::format("insufficient data: needs two groups with n >= {}", options.min_group_size);
   if (selection.count >= 2) {
-    const auto boot = bootstrap_ci(selection_groups, parity_difference_of, options.bootstrap);
+    const auto boot = bootstrap_ci_counts(selection_groups, parity_difference_of, options.bootstrap);
     audit.demographic_parity_difference = Stat::of(selection.max - selection.min, boot.ci);
     audit.demographic_parity_ratio = selection.max > 0.0
                                          ? Stat::of(selection.min / selection.max)
@@ -238,7 +217,7 @@ BiasAudit audit_bias(std::string model_version, std::string dimension,
   if (!audit.labelled) {
     audit.equal_opportunity_difference = audit.equalized_odds_difference = Stat::none("no labels (label-free)");
   } else if (tpr.count >= 2) {
-    const auto boot = bootstrap_ci(odds_groups, equalized_odds_of, options.bootstrap);
+    const auto boot = bootstrap_ci_counts(odds_groups, equalized_odds_of, options.bootstrap);
     audit.equal_opportunity_difference = Stat::of(tpr.max - tpr.min);
     audit.equalized_odds_difference = Stat::of(std::max(tpr.max - tpr.min, fpr.max - fpr.min), boot.ci);
   } else {

@@ -127,4 +127,68 @@ BootstrapResult bootstrap_ci(const Groups& groups, const GroupStatistic& statist
   return result;
 }
 
+BootstrapResult bootstrap_ci_counts(const GroupCounts& counts, const CountStatistic& statistic,
+                                    const BootstrapOptions& options) {
+  if (options.resamples < 1) {
+    throw Error::usage("bootstrap needs at least one resample");
+  }
+  if (!(options.confidence > 0.0 && options.confidence < 1.0)) {
+    throw Error::usage(fmt::format("bootstrap confidence must be in (0, 1), got {}", options.confidence));
+  }
+  for (const auto& group : counts) {
+    for (auto c : group) {
+      if (c < 0) {
+        throw Error::usage("bootstrap counts must be non-negative");
+      }
+    }
+  }
+  BootstrapResult result;
+  result.resamples = options.resamples;
+  result.seed = options.seed;
+  std::mt19937_64 engine(options.seed);
+  std::vector<double> values;
+  values.reserve(static_cast<std::size_t>(options.resamples));
+  GroupCounts resample(counts.size());
+  for (int b = 0; b < options.resamples; ++b) {
+    for (std::size_t g = 0; g < counts.size(); ++g) {
+      const auto& source = counts[g];
+      auto& target = resample[g];
+      target.assign(source.size(), 0);
+      std::int64_t remaining_mass = 0;
+      for (auto c : source) {
+        remaining_mass += c;
+      }
+      std::int64_t remaining_draws = remaining_mass;  // the resample keeps the group's size
+      // Multinomial(n, c_k/n) as binomials: x_k ~ Bin(draws left, c_k / mass left).
+      for (std::size_t k = 0; k < source.size() && remaining_draws > 0; ++k) {
+        if (source[k] == 0) {
+          continue;
+        }
+        if (source[k] == remaining_mass) {
+          target[k] = remaining_draws;
+          remaining_draws = 0;
+          break;
+        }
+        const double p = static_cast<double>(source[k]) / static_cast<double>(remaining_mass);
+        std::binomial_distribution<std::int64_t> binomial(remaining_draws, p);
+        target[k] = binomial(engine);
+        remaining_draws -= target[k];
+        remaining_mass -= source[k];
+      }
+    }
+    const auto value = statistic(resample);
+    if (value && std::isfinite(*value)) {
+      values.push_back(*value);
+    }
+  }
+  result.used = static_cast<int>(values.size());
+  if (values.empty() || 2 * result.used < result.resamples) {
+    return result;
+  }
+  std::sort(values.begin(), values.end());
+  const double tail = (1.0 - options.confidence) / 2.0;
+  result.ci = Interval{quantile_sorted(values, tail), quantile_sorted(values, 1.0 - tail)};
+  return result;
+}
+
 }  // namespace aiot::report

@@ -87,6 +87,17 @@ struct BootstrapResult {
 BootstrapResult bootstrap_ci(const Groups& groups, const GroupStatistic& statistic,
                              const BootstrapOptions& options = {});
 
+// The same bootstrap for categorical observations given as counts: counts[g][k] = observations of
+// group g in category k (e.g. k = ŷ + 2y). A resample of a group is a multinomial draw of its size
+// over its observed category shares (sequential binomials), which is equal in distribution to
+// redrawing the observations, but costs O(categories) instead of O(n): a week of hourly decisions
+// from 10,000 devices resamples 1,000 times in milliseconds. Deterministic for a given seed and
+// standard library (std::binomial_distribution).
+using GroupCounts = std::vector<std::vector<std::int64_t>>;
+using CountStatistic = std::function<std::optional<double>(const GroupCounts&)>;
+BootstrapResult bootstrap_ci_counts(const GroupCounts& counts, const CountStatistic& statistic,
+                                    const BootstrapOptions& options = {});
+
 // ---- bias audit (bias.cpp) --------------------------------------------------------------
 
 // One decision of the device-side logic: the segment it belongs to in the dimension being
