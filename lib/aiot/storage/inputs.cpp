@@ -300,7 +300,23 @@ std::vector<lineage::Input> list_inputs(Context& ctx, const std::string& spec, c
     fetcher->stream = http::make_curl_stream_transport(stream_options, k_stream_buffer_bytes);
   }
 
-  auto objects = list_window(*fetcher->store, where.prefix, opt.from, opt.to, opt.page_size);
+  // AIOT_STORAGE_PAGE_SIZE (or a storage.page_size setting) overrides the service default: tests
+  // use it to force many small pages.
+  std::size_t page_size = opt.page_size;
+  if (page_size == 0) {
+    std::string knob = optional_setting(ctx, "storage.page_size");
+    if (knob.empty()) {
+      knob = ctx.env.get_or("AIOT_STORAGE_PAGE_SIZE", "");
+    }
+    if (!knob.empty()) {
+      try {
+        page_size = std::stoul(knob);
+      } catch (const std::exception&) {
+        throw Error::usage(fmt::format("AIOT_STORAGE_PAGE_SIZE takes a number, got '{}'", knob));
+      }
+    }
+  }
+  auto objects = list_window(*fetcher->store, where.prefix, opt.from, opt.to, page_size);
   // A spec that names one object exactly means that object, not everything starting with its name.
   if (!where.prefix.empty() && where.prefix.back() != '/') {
     const auto exact = std::find_if(objects.begin(), objects.end(), [&](const auto& o) { return o.name == where.prefix; });

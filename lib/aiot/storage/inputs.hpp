@@ -60,7 +60,7 @@ struct ListOptions {
   // window are never listed. 15 minutes of slack on both sides cover batching delays (IoT Hub
   // routing batches up to 720 s, Firehose up to 900 s). Objects outside a time layout are kept.
   std::optional<TimePoint> from, to;
-  std::size_t page_size = 0;  // 0 = service default (5,000 Azure, 1,000 S3)
+  std::size_t page_size = 0;  // 0 = AIOT_STORAGE_PAGE_SIZE when set, else the service default (5,000 Azure, 1,000 S3)
 };
 
 // Lists the objects under a remote spec as lineage Inputs (sorted by name, as the services list
