@@ -33,6 +33,18 @@ struct Outcome {
   std::string error;
 };
 
+// Hubs that hold certificates themselves (AWS IoT) get each new X.509 device's PEM: the one the
+// row named, or the one issued here.
+void attach_certificate(hub::Registry& registry, const hub::Device& device, const std::string& cert_path,
+                        const std::vector<std::filesystem::path>& files) {
+  if (device.auth.type != hub::AuthType::self_signed && device.auth.type != hub::AuthType::certificate_authority) return;
+  std::filesystem::path pem = cert_path;
+  for (const auto& f : files) {
+    if (f.filename() == device.id + ".cert.pem") pem = f;
+  }
+  if (!pem.empty()) registry.attach_certificate(device, fs::read_file(pem));
+}
+
 int run_import(const ImportOptions& o, Context& ctx) {
   std::filesystem::path path = o.file;
   if (path.is_relative() && o.file != "-") path = ctx.cwd / path;
@@ -108,9 +120,11 @@ int run_import(const ImportOptions& o, Context& ctx) {
       auto outcome = r.outcome;
       if (outcome == hub::RowOutcome::created) {
         try {
-          fleet::write_credentials(*r.device, prepared[i], eo);
+          auto files = fleet::write_credentials(*r.device, prepared[i], eo);
+          attach_certificate(registry, *r.device, rows[i]->cert_path, files);
         } catch (const Error& e) {
-          error = "registered, but writing its credentials failed: " + e.message();
+          if (e.code() == ExitCode::unavailable || e.code() == ExitCode::auth) throw;
+          error = "registered, but its credentials failed: " + e.message();
           outcome = hub::RowOutcome::failed;
         }
       }

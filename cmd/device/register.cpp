@@ -1,11 +1,13 @@
-// aiot device register ID [--auth sas|x509-self-signed|x509-ca] [--cert FILE] [--ca DIR] [--tag k=v]...
+// aiot device register ID [--auth sas|x509-self-signed|x509-ca|aws-generated] [--cert FILE] [--ca DIR] [--tag k=v]...
 //                         [--out-dir DIR] [--days N] [--disabled] [--show-secrets]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "aiot/context.hpp"
+#include "aiot/core/fs.hpp"
 #include "aiot/fleet/enroll.hpp"
+#include "aiot/hub/aws/aws_provider.hpp"
 #include "aiot/hub/hub.hpp"
 #include "cli/common.hpp"
 #include "device/verbs.hpp"
@@ -35,10 +37,49 @@ std::optional<x509::KeyAndCert> load_fleet_ca(Context& ctx, const std::string& f
   return x509::load_ca(p);
 }
 
-int run_register(const RegisterOptions& o, Context& ctx) {
+std::filesystem::path out_dir_or_default(Context& ctx, const std::string& flag) {
+  if (flag.empty()) return fleet::default_out_dir(ctx.cwd);
+  return std::filesystem::path(flag).is_relative() ? ctx.cwd / flag : std::filesystem::path(flag);
+}
+
+void print_registered(Context& ctx, const hub::Device& stored, const std::vector<std::filesystem::path>& files,
+                      const std::optional<std::string>& certificate, bool show_secrets) {
+  auto result = hub::to_twin_json(stored, show_secrets);
+  result["credentialFiles"] = nlohmann::json::array();
+  for (const auto& f : files) result["credentialFiles"].push_back(f.string());
+  if (certificate) result["certificate"] = *certificate;
+  output::print_object(ctx.io, result, render_options(ctx));
+  say(ctx, fmt::format("Registered {} ({}) on {}", stored.id, hub::to_string(stored.auth.type), ctx.hub().describe()));
+  if (certificate) say(ctx, fmt::format("  attached certificate {}", *certificate));
+  for (const auto& f : files) say(ctx, fmt::format("  wrote {}", f.string()));
+}
+
+// --auth aws-generated: AWS IoT makes the key pair (CreateKeysAndCertificate); the private key is
+// returned once, so it is written 0600 before anything is printed.
+int run_register_aws_generated(const RegisterOptions& o, Context& ctx) {
+  auto* aws = hub::aws::aws_hub_of(ctx.hub());
+  if (!aws) {
+    throw Error::usage(fmt::format("--auth aws-generated needs an AWS hub, and this hub is {}", ctx.hub().describe()),
+                       "Use --hub aws (or a profile with hub: aws), or --auth x509-ca with a fleet CA.");
+  }
+  if (!o.cert.empty()) throw Error::usage("--cert and --auth aws-generated exclude each other: AWS makes the certificate");
   hub::Device spec;
   spec.id = o.id;
+  spec.auth.type = hub::AuthType::none;
+  spec.enabled = !o.disabled;
+  spec.tags = parse_tags(o.tags, "--tag");
+  auto stored = aws->create(spec);
+  auto generated = aws->create_generated_certificate(stored);
+  auto files = hub::aws::write_generated_credentials(out_dir_or_default(ctx, o.out_dir), stored.id, generated);
+  print_registered(ctx, stored, files, generated.certificate.arn, o.show_secrets);
+  return 0;
+}
+
+int run_register(const RegisterOptions& o, Context& ctx) {
   if (auto why = hub::invalid_device_id(o.id)) throw Error::usage(*why);
+  if (o.auth == "aws-generated") return run_register_aws_generated(o, ctx);
+  hub::Device spec;
+  spec.id = o.id;
   spec.auth.type = *hub::parse_auth_type(o.auth);
   spec.enabled = !o.disabled;
   spec.tags = parse_tags(o.tags, "--tag");
@@ -59,12 +100,16 @@ int run_register(const RegisterOptions& o, Context& ctx) {
   auto stored = ctx.hub().registry().create(prepared.spec);
   auto files = fleet::write_credentials(stored, prepared, eo);
 
-  auto result = hub::to_twin_json(stored, o.show_secrets);
-  result["credentialFiles"] = nlohmann::json::array();
-  for (const auto& f : files) result["credentialFiles"].push_back(f.string());
-  output::print_object(ctx.io, result, render_options(ctx));
-  say(ctx, fmt::format("Registered {} ({}) on {}", stored.id, hub::to_string(stored.auth.type), ctx.hub().describe()));
-  for (const auto& f : files) say(ctx, fmt::format("  wrote {}", f.string()));
+  // Hubs that hold certificates themselves (AWS IoT) get the PEM now that it exists.
+  std::optional<std::string> certificate;
+  if (stored.auth.type == hub::AuthType::self_signed || stored.auth.type == hub::AuthType::certificate_authority) {
+    std::filesystem::path pem = cert;
+    for (const auto& f : files) {
+      if (f.filename() == stored.id + ".cert.pem") pem = f;
+    }
+    if (!pem.empty()) certificate = ctx.hub().registry().attach_certificate(stored, fs::read_file(pem));
+  }
+  print_registered(ctx, stored, files, certificate, o.show_secrets);
   return 0;
 }
 
@@ -75,8 +120,8 @@ void add_register(CLI::App& group, Dispatch& d) {
   auto* c = group.add_subcommand("register", "Register one device (SAS keys, self-signed or CA-signed X.509)");
   c->add_option("id", o->id, "Device id (IoT Hub rules: up to 128 ASCII letters, digits and -:.+%_#*?!(),=@;$')")
       ->required();
-  c->add_option("--auth", o->auth, "Authentication: sas, x509-self-signed or x509-ca")
-      ->check(CLI::IsMember({"sas", "x509-self-signed", "x509-ca"}))
+  c->add_option("--auth", o->auth, "Authentication: sas, x509-self-signed, x509-ca or aws-generated (AWS makes the key)")
+      ->check(CLI::IsMember({"sas", "x509-self-signed", "x509-ca", "aws-generated"}))
       ->capture_default_str();
   c->add_option("--cert", o->cert, "Use this PEM certificate (CN must be the device id) instead of generating one");
   c->add_option("--ca", o->ca, "Fleet CA folder for x509-ca (made by 'aiot ca create'; default: the ca_dir setting)");

@@ -111,12 +111,22 @@ expect_code 0
 if command -v aws >/dev/null 2>&1; then
   principals=$(aws --endpoint-url "$EMU_URL" --region us-east-1 iot list-thing-principals --thing-name cert-1 \
     --query 'length(principals)' --output text 2>/dev/null)
-  if [[ "$principals" == "1" ]]; then
-    pass "the x509-ca certificate is attached to the thing"
-  else
-    echo "note: device register does not call AwsHub::attach_certificate yet (see docs/aws.md); certificate checks skipped" >&2
+  check "the x509-ca certificate is attached to the thing" test "$principals" = "1"
+  policies=$(aws --endpoint-url "$EMU_URL" --region us-east-1 iot list-attached-policies \
+    --target "$(aws --endpoint-url "$EMU_URL" --region us-east-1 iot list-thing-principals --thing-name cert-1 \
+      --query 'principals[0]' --output text 2>/dev/null)" --query 'policies[0].policyName' --output text 2>/dev/null || true)
+  if [[ -n "$policies" ]]; then
+    check "the device policy is attached to the certificate" test "$policies" = "aiot-device"
   fi
 fi
+aws_aiot -o json device register gen-1 --auth aws-generated --out-dir "$TEST_TMP/keys"
+expect_code 0
+expect_stdout_contains '"certificate":"arn:aws:iot:'
+check "the aws-generated private key is written 0600" test "$(stat -c %a "$TEST_TMP/keys/gen-1.key.pem")" = "600"
+expect_stdout_not_contains "PRIVATE KEY"
+run "$AIOT" device register gen-2 --auth aws-generated
+expect_code 2
+expect_stderr_contains "needs an AWS hub"
 
 # --- SigV4 failures are exit 4; no credentials is exit 4 with what was looked at --------------------
 sed 's/^aws_secret_access_key = .*/aws_secret_access_key = wrong/' "$TEST_TMP/aws.credentials" >"$TEST_TMP/bad.credentials"

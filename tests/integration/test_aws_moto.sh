@@ -71,6 +71,28 @@ expect_stderr_contains "not found"
 moto_aiot device list -o json
 expect_eq "two deleted" "259" "$(run_stdout | json_len)"
 
+# X.509 with an independent peer: the fleet CA's certificate is registered, attached to the thing
+# and given the device policy; aws-generated keys come from CreateKeysAndCertificate.
+run "$AIOT" ca create --name "aiot moto fleet" --out "$TEST_TMP/ca"
+expect_code 0
+moto_aiot device register cert-1 --auth x509-ca --ca "$TEST_TMP/ca" --out-dir "$TEST_TMP/keys"
+expect_code 0
+expect_stderr_contains "attached certificate arn:aws:iot:"
+moto_aiot device register gen-1 --auth aws-generated --out-dir "$TEST_TMP/keys"
+expect_code 0
+check "the aws-generated key is 0600" test "$(stat -c %a "$TEST_TMP/keys/gen-1.key.pem")" = "600"
+expect_stdout_not_contains "PRIVATE KEY"
+if command -v aws >/dev/null 2>&1; then
+  export AWS_ACCESS_KEY_ID=${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY:-testing}
+  run aws --endpoint-url "http://127.0.0.1:$port" --region us-east-1 iot list-thing-principals --thing-name cert-1 --output json
+  expect_stdout_contains "arn:aws:iot:"
+  principal=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["principals"][0])' "$RUN_OUT" 2>/dev/null || true)
+  run aws --endpoint-url "http://127.0.0.1:$port" --region us-east-1 iot list-attached-policies --target "$principal" --output json
+  expect_stdout_contains '"policyName": "aiot-device"'
+  run aws --endpoint-url "http://127.0.0.1:$port" --region us-east-1 iot get-policy --policy-name aiot-device --output json
+  expect_stdout_contains 'iot:Connection.Thing.ThingName'
+fi
+
 kill "$MOTO_PID" 2>/dev/null
 wait "$MOTO_PID" 2>/dev/null
 finish

@@ -277,7 +277,7 @@ TEST_CASE("AWS provider: x509-ca certificate registration, attachment and the de
   });
   Device d;
   d.id = "cam-1";
-  auto cert = rig.hub->attach_certificate(d, "PEM");
+  auto cert = rig.hub->register_and_attach(d, "PEM");
   CHECK(cert.id == "c1");
   rig.fake->verify_done();
 
@@ -289,7 +289,7 @@ TEST_CASE("AWS provider: x509-ca certificate registration, attachment and the de
              {{"x-amzn-ErrorType", "ResourceAlreadyExistsException"}});
   rig.fake->expect("PUT", R"(.*/things/cam-1/principals)");
   rig.fake->expect("PUT", R"(.*/target-policies/aiot-device)");
-  CHECK(rig.hub->attach_certificate(d, "PEM").arn == "arn:aws:iot:us-east-1:123456789012:cert/c1");
+  CHECK(rig.hub->register_and_attach(d, "PEM").arn == "arn:aws:iot:us-east-1:123456789012:cert/c1");
   rig.fake->verify_done();
 }
 
@@ -305,8 +305,8 @@ TEST_CASE("AWS provider: configuration from settings and the environment") {
   CHECK(pc.client.data_endpoint == "http://127.0.0.1:4567");
   CHECK(pc.options.policy_name == "aiot-device");
 
-  env.set("AIOT_AWS_DATA_ENDPOINT", "http://127.0.0.1:4568");
-  env.set("AIOT_AWS_THING_TYPE", "aiot-device");
+  settings.set("aws.data_endpoint", "http://127.0.0.1:4568", "test");
+  settings.set("aws.thing_type", "aiot-device", "test");
   env.set("AIOT_HTTP_MAX_ATTEMPTS", "2");
   env.set("AWS_REGION", "eu-west-1");
   pc = provider_config(env, settings);

@@ -111,6 +111,10 @@ class Registry {
   // Many twin updates at once (rollout membership and dispatch). One result per input; a failed row
   // never stops the others. The default loops over update(); providers with a bulk path override it.
   virtual std::vector<ImportResult> update_many(std::span<const DeviceUpdate> updates);
+  // Hubs where a device's X.509 certificate is a resource of its own (AWS IoT: register it, attach
+  // it and the device policy to the thing) take the PEM once it is issued and return the
+  // certificate's id there; hubs that keep only thumbprints (local, Azure) return nullopt.
+  virtual std::optional<std::string> attach_certificate(const Device& device, std::string_view certificate_pem);
 };
 
 class Hub {

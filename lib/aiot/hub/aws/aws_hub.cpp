@@ -480,7 +480,7 @@ void AwsHub::attach_to_thing(const std::string& thing, const std::string& thing_
   client_->attach_policy(options_.policy_name, certificate_arn);
 }
 
-Certificate AwsHub::attach_certificate(const Device& device, std::string_view certificate_pem) {
+Certificate AwsHub::register_and_attach(const Device& device, std::string_view certificate_pem) {
   auto thing = client_->describe_thing(device.id);
   if (!thing) {
     throw device_not_found(device.id);
@@ -563,8 +563,8 @@ ProviderConfig provider_config(const Env& env, const config::Settings& settings)
   c.credentials = resolved.credentials;
   c.region = region;
   c.control_endpoint = endpoint.empty() ? default_control_endpoint(region) : checked_endpoint(endpoint, "aws.endpoint");
-  if (auto data = env.get("AIOT_AWS_DATA_ENDPOINT"); data && !data->empty()) {
-    c.data_endpoint = checked_endpoint(*data, "AIOT_AWS_DATA_ENDPOINT");
+  if (auto data = settings.get("aws.data_endpoint"); !data.empty()) {
+    c.data_endpoint = checked_endpoint(data, "aws.data_endpoint");
   } else if (!endpoint.empty()) {
     c.data_endpoint = c.control_endpoint;  // the emulator and moto serve both planes on one port
   }
@@ -579,13 +579,13 @@ ProviderConfig provider_config(const Env& env, const config::Settings& settings)
   // SigV4 needs the real time (AWS refuses a skew over 5 minutes), even when AIOT_NOW pins the CLI's clock.
   c.now = [] { return std::chrono::system_clock::now(); };
 
-  pc.options.thing_type = env.get_or("AIOT_AWS_THING_TYPE", "");
+  pc.options.thing_type = settings.get("aws.thing_type");
   if (!pc.options.thing_type.empty()) {
     if (auto why = invalid_thing_name(pc.options.thing_type)) {
-      throw Error::usage("AIOT_AWS_THING_TYPE: " + *why);
+      throw Error::usage("aws.thing_type: " + *why);
     }
   }
-  pc.options.policy_name = env.get_or("AIOT_AWS_POLICY", "aiot-device");
+  pc.options.policy_name = settings.get("aws.policy");
   if (pc.options.policy_name.empty()) {
     pc.options.policy_name = "aiot-device";
   }

@@ -19,8 +19,8 @@ class Settings;
 namespace aiot::hub::aws {
 
 struct ProviderOptions {
-  std::string thing_type;                 // AIOT_AWS_THING_TYPE: things get it (50 attributes instead of 3)
-  std::string policy_name = "aiot-device";  // AIOT_AWS_POLICY
+  std::string thing_type;                 // aws.thing_type: things get it (50 attributes instead of 3)
+  std::string policy_name = "aiot-device";  // aws.policy
   std::string describe;                   // "aws:eu-west-1" for messages
 };
 
@@ -41,7 +41,10 @@ class AwsHub final : public Hub, public Registry {
   // `device register --auth x509-ca` (after the fleet CA issued the certificate): registers it
   // with RegisterCertificateWithoutCA (an identical re-registration is reused), attaches it to the
   // thing and attaches the device policy (created from AwsClient::device_policy when missing).
-  Certificate attach_certificate(const Device& device, std::string_view certificate_pem);
+  Certificate register_and_attach(const Device& device, std::string_view certificate_pem);
+  std::optional<std::string> attach_certificate(const Device& device, std::string_view certificate_pem) override {
+    return register_and_attach(device, certificate_pem).arn;
+  }
   // `--auth aws-generated`: CreateKeysAndCertificate, attached like above. The private key is in
   // the result only: the caller writes it 0600 (write_generated_credentials does).
   KeysAndCertificate create_generated_certificate(const Device& device);
@@ -61,8 +64,8 @@ class AwsHub final : public Hub, public Registry {
   bool thing_type_checked_ = false;
 };
 
-// The provider configuration from settings (aws.region, aws.endpoint, aws.profile) and the
-// environment (credentials chain, AIOT_AWS_DATA_ENDPOINT, AIOT_AWS_THING_TYPE, AIOT_AWS_POLICY,
+// The provider configuration from settings (aws.region, aws.endpoint, aws.profile, aws.data_endpoint,
+// aws.thing_type, aws.policy) and the environment (credentials chain,
 // AIOT_HTTP_MAX_ATTEMPTS, AIOT_HTTP_RETRY_BUDGET). Throws Error::auth without credentials.
 struct ProviderConfig {
   Config client;
