@@ -16,8 +16,14 @@
 
 #include "aiot/core/time.hpp"
 
+namespace aiot {
+class Env;
+}
 namespace aiot::http {
 class Transport;
+}
+namespace aiot::lineage {
+class Profile;
 }
 
 namespace aiot::lineage::ol {
@@ -171,5 +177,21 @@ class HttpEmitter : public Emitter {
 // only used for http(s) targets (may be null otherwise).
 std::unique_ptr<Emitter> make_emitter(std::string_view target, http::Transport* transport,
                                       std::string api_key = {});
+
+// The OpenLineage clients' environment, so existing deployments configure aiot unchanged:
+// OPENLINEAGE_URL (+ OPENLINEAGE_ENDPOINT, default api/v1/lineage) gives an HTTP target when no
+// --openlineage flag is given; OPENLINEAGE_DISABLED=true turns emission off (nullopt);
+// OPENLINEAGE_NAMESPACE is the job namespace (default "aiot"); OPENLINEAGE_API_KEY the bearer token.
+std::optional<std::string> target_from_env(const Env& env);
+std::string job_namespace_from_env(const Env& env);
+std::string api_key_from_env(const Env& env);
+bool disabled_by_env(const Env& env);
+
+// dataQualityMetrics of a profile: rowCount = records, bytes, fileCount = inputs, and per field
+// (all model versions together) nullCount, distinctCount (HLL estimate), count, min, max and the
+// 0.05/0.25/0.5/0.75/0.95 quantiles (KLL).
+DataQualityMetrics metrics_of(const Profile& profile);
+// aiot_attribution of a profile: records per model version.
+std::map<std::string, std::uint64_t> attribution_of(const Profile& profile);
 
 }  // namespace aiot::lineage::ol
