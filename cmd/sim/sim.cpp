@@ -17,6 +17,7 @@ void add_sim_group(CLI::App& root, Dispatch& d) {
   sim::add_fleet(*g, d);
   sim::add_advance(*g, d);
   sim::add_status(*g, d);
+  sim::add_telemetry(*g, d);
 }
 
 namespace sim {

@@ -76,6 +76,25 @@ void patch_in_chunks(hub::local::LocalHub& hub, std::vector<std::pair<std::strin
   }
 }
 
+// The install attempt a step ended (it ends at most one): its final report's time and versions.
+InstallEvent ended_install(const DeviceState& before, const DeviceState& after, const StepResult& r, TimePoint from) {
+  InstallEvent e;
+  e.device_id = after.id;
+  e.started = r.started ? from : before.started.value_or(from);
+  e.from_version = before.running;
+  e.succeeded = r.succeeded > 0;
+  for (const auto& rep : r.reports) {
+    const auto& ota = rep.patch["aiot"].value("ota", json::object());
+    auto state = ota.value("state", "");
+    if (state == "succeeded" || state == "failed") {
+      e.done = rep.ts;
+      e.to_version = ota.value("version", "");
+    }
+  }
+  e.model_name = e.succeeded ? after.model_name : before.model_name;
+  return e;
+}
+
 Profile stored_profile(const SimConfig& c) {
   return c.profile_source == k_builtin_source && c.profile_yaml == Profile::builtin_yaml()
              ? Profile::builtin()
@@ -125,6 +144,7 @@ struct Simulator::Impl {
 
     std::vector<DeviceState> changed;
     std::vector<std::string> removed;
+    std::vector<InstallEvent> installs;
     std::vector<std::pair<std::string, json>> patches;
     for (auto& state : states) {
       auto it = desired.find(state.id);
@@ -141,6 +161,7 @@ struct Simulator::Impl {
       s.succeeded += static_cast<std::size_t>(r.succeeded);
       s.failed += static_cast<std::size_t>(r.failed);
       s.health_reports += r.health ? 1 : 0;
+      if (r.succeeded + r.failed > 0) installs.push_back(ended_install(before, state, r, from));
       if (!r.patch.empty()) patches.emplace_back(state.id, std::move(r.patch));
       if (!(state == before)) changed.push_back(state);
     }
@@ -150,7 +171,7 @@ struct Simulator::Impl {
     // Clock first, reports next, own state last: a crash anywhere is repaired by the next run.
     hub.set_sim_time(std::max(to, hub_time));
     patch_in_chunks(hub, patches);
-    store.commit_advance(from, to, changed, removed);
+    store.commit_advance(from, to, changed, removed, installs);
     config.advanced_to = to;
     return s;
   }

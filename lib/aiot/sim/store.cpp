@@ -36,6 +36,20 @@ const char* const k_schema = R"sql(
   ) WITHOUT ROWID;
 )sql";
 
+// Additive (the format stays 1): a hub made by an older aiot gets it on its next advance.
+const char* const k_installs_schema = R"sql(
+  CREATE TABLE IF NOT EXISTS sim_installs (
+    device_id     TEXT NOT NULL,
+    done_ms       INTEGER NOT NULL,
+    started_ms    INTEGER NOT NULL,
+    model_name    TEXT NOT NULL,
+    from_version  TEXT NOT NULL,
+    to_version    TEXT NOT NULL,
+    succeeded     INTEGER NOT NULL,
+    PRIMARY KEY (device_id, done_ms)
+  ) WITHOUT ROWID;
+)sql";
+
 std::int64_t to_ms(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
@@ -169,6 +183,7 @@ Store::Store(const std::filesystem::path& db, bool create) : db_(std::make_uniqu
   if (create) {
     WriteTxn txn(*db_);
     db_->exec(k_schema);
+    db_->exec(k_installs_schema);
     Stmt s(*db_, "INSERT INTO sim_config (key, value) VALUES ('format', ?) ON CONFLICT(key) DO NOTHING");
     s.bind(1, std::to_string(k_format));
     s.step();
@@ -273,8 +288,20 @@ void Store::upsert_devices(std::span<const DeviceState> devices) {
 }
 
 void Store::commit_advance(TimePoint from, TimePoint to, std::span<const DeviceState> changed,
-                           std::span<const std::string> removed) {
+                           std::span<const std::string> removed, std::span<const InstallEvent> installs) {
   WriteTxn txn(*db_);
+  bool had_history = false;
+  {
+    Stmt s(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
+    s.step();
+    had_history = s.integer(0) == 1;
+  }
+  if (!had_history) {
+    db_->exec(k_installs_schema);
+    // Advances before this one were not recorded (an older aiot made them).
+    Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'start_ms'");
+    if (s.step() && std::stoll(s.text(0)) != to_ms(from)) put_config(*db_, "history_since_ms", std::to_string(to_ms(from)));
+  }
   {
     Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'advanced_to_ms'");
     if (!s.step() || std::stoll(s.text(0)) != to_ms(from)) {
@@ -290,8 +317,52 @@ void Store::commit_advance(TimePoint from, TimePoint to, std::span<const DeviceS
     del.bind(1, id);
     del.step();
   }
+  // A re-run of an interrupted advance computes the same installs: replace, never duplicate.
+  Stmt ins(*db_,
+           "INSERT OR REPLACE INTO sim_installs (device_id, done_ms, started_ms, model_name, from_version, to_version, "
+           "succeeded) VALUES (?,?,?,?,?,?,?)");
+  for (const auto& e : installs) {
+    ins.reset();
+    ins.bind(1, e.device_id)
+        .bind(2, to_ms(e.done))
+        .bind(3, to_ms(e.started))
+        .bind(4, e.model_name)
+        .bind(5, e.from_version)
+        .bind(6, e.to_version)
+        .bind(7, std::int64_t{e.succeeded ? 1 : 0});
+    ins.step();
+  }
   put_config(*db_, "advanced_to_ms", std::to_string(to_ms(to)));
   txn.commit();
+}
+
+std::vector<InstallEvent> Store::installs() {
+  std::vector<InstallEvent> out;
+  Stmt exists(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
+  exists.step();
+  if (exists.integer(0) == 0) return out;
+  Stmt s(*db_,
+         "SELECT device_id, started_ms, done_ms, model_name, from_version, to_version, succeeded FROM sim_installs "
+         "ORDER BY device_id, done_ms");
+  while (s.step()) {
+    InstallEvent e;
+    e.device_id = s.text(0);
+    e.started = from_ms(s.integer(1));
+    e.done = from_ms(s.integer(2));
+    e.model_name = s.text(3);
+    e.from_version = s.text(4);
+    e.to_version = s.text(5);
+    e.succeeded = s.integer(6) != 0;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<TimePoint> Store::history_since() {
+  if (!has_tables()) return std::nullopt;
+  Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'history_since_ms'");
+  if (!s.step()) return std::nullopt;
+  return from_ms(std::stoll(s.text(0)));
 }
 
 }  // namespace aiot::sim
