@@ -68,7 +68,7 @@ struct ListOptions {
 // fills a bounded buffer (k_stream_buffer_bytes) while the reader is elsewhere, and a broken
 // transfer resumes with a Range request pinned to the listed etag. Objects ending in ".gz" are
 // decompressed (lineage::open_maybe_gzip). Input fields: name = URL (az://..., s3://..., or the
-// custom endpoint's http URL without any SAS), version = etag (quotes stripped; S3 versionId when
+// custom endpoint's http URL without any SAS), version = etag (quotes stripped; Azure VersionId when
 // listed), size, ol_namespace = "wasbs://CONTAINER@ACCOUNT.dfs.core.windows.net" / "s3://BUCKET",
 // ol_name = the blob name / key. Throws Error::usage for a malformed spec, Error::auth on 401/403,
 // Error::not_found for a missing container/bucket, Error::unavailable when listing fails after retries.
