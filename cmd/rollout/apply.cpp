@@ -1,8 +1,10 @@
 // aiot rollout apply -f rollout.yaml [--wait [--timeout D]] [--detach] [--steal-lease] [--allow-underpowered]
+//                    [--allow-breaking] [--require-signature]
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "aiot/artifact/rollout_link.hpp"
 #include "aiot/context.hpp"
 #include "aiot/core/fs.hpp"
 #include "aiot/hub/hub.hpp"
@@ -24,6 +26,8 @@ struct ApplyOptions {
   bool detach = false;
   bool steal_lease = false;
   bool allow_underpowered = false;
+  bool allow_breaking = false;
+  bool require_signature = false;
 };
 
 int run_apply(const ApplyOptions& o, Context& ctx) {
@@ -31,6 +35,8 @@ int run_apply(const ApplyOptions& o, Context& ctx) {
   if (path.is_relative()) path = ctx.cwd / path;
   std::string yaml = fs::read_file(path);
   auto spec = ro::parse_spec(yaml, o.file);
+  // Before the digest is compared: a registry artifact's digest covers what it resolved to.
+  auto artifacts = artifact::open_and_resolve(ctx, spec, {o.require_signature});
   auto driver = make_driver(ctx);
   auto& controller = *driver.controller;
 
@@ -46,6 +52,11 @@ int run_apply(const ApplyOptions& o, Context& ctx) {
     if (auto ex = ro::excluded_condition(spec); !ex.empty()) popt.excluded = ctx.hub().registry().list({.where = ex}).size();
     auto plan = ro::make_plan(spec, cohort, popt);
     for (const auto& w : plan.warnings) warn(ctx, w);
+    if (artifacts) {
+      for (const auto& w : artifact::check_compatibility(spec, *artifacts, plan.baseline_version, o.allow_breaking)) {
+        warn(ctx, w);
+      }
+    }
     if (!plan.underpowered.empty() && !o.allow_underpowered)
       throw Error::usage(fmt::format("{} critical gate(s) cannot detect what they are set to catch; nothing was dispatched",
                                      plan.underpowered.size()),
@@ -99,6 +110,9 @@ void add_apply(CLI::App& group, Dispatch& d) {
   c->add_flag("--detach", o->detach, "Return once the current wave is dispatched (the default without --wait)");
   c->add_flag("--steal-lease", o->steal_lease, "Take over from another driver (journaled)");
   c->add_flag("--allow-underpowered", o->allow_underpowered, "Start even when a critical gate cannot detect its threshold");
+  c->add_flag("--allow-breaking", o->allow_breaking,
+              "Start even when a registry artifact's I/O signature breaks the baseline version's");
+  c->add_flag("--require-signature", o->require_signature, "Refuse an unsigned artifact whatever the spec says");
   d.on(c, [o](Context& ctx) { return run_apply(*o, ctx); });
 }
 

@@ -1,12 +1,14 @@
-// aiot rollout plan -f rollout.yaml [--allow-underpowered] [--out plan.json]
-// Resolves the cohort through the hub, fixes wave membership, and prints waves, strata, controls,
-// power and ETA (a table; -o json the whole plan). Nothing is dispatched.
+// aiot rollout plan -f rollout.yaml [--allow-underpowered] [--allow-breaking] [--require-signature] [--out plan.json]
+// Resolves the cohort through the hub (and a registry artifact through the artifact registry),
+// fixes wave membership, and prints waves, strata, controls, power and ETA (a table; -o json the
+// whole plan). Nothing is dispatched.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <vector>
 
+#include "aiot/artifact/rollout_link.hpp"
 #include "aiot/context.hpp"
 #include "aiot/core/fs.hpp"
 #include "aiot/core/time.hpp"
@@ -27,6 +29,8 @@ struct PlanOptions {
   std::string file;
   std::string out;
   bool allow_underpowered = false;
+  bool allow_breaking = false;
+  bool require_signature = false;
 };
 
 std::string pct(double fraction) { return fmt::format("{:.3g}%", fraction * 100.0); }
@@ -151,12 +155,24 @@ void print_tables(Context& ctx, const ro::RolloutSpec& spec, const ro::Plan& pla
       << fmt::format("Plan digest: {}\n", plan.digest);
 }
 
+// One line on stderr naming what a registry artifact resolved to.
+void say_resolved(Context& ctx, const ro::RolloutSpec& spec) {
+  const auto& a = spec.artifact;
+  std::string signer = a.registry_fields.value("keyId", std::string());
+  say(ctx, fmt::format("Artifact {} {} {} from the registry: sha256 {}, {}", a.kind, a.name, a.version, a.sha256,
+                       a.signature.empty() ? std::string("unsigned") : "signed by " + signer));
+}
+
 int run_plan(const PlanOptions& o, Context& ctx) {
   std::filesystem::path path = o.file;
   if (path.is_relative()) {
     path = ctx.cwd / path;
   }
   auto spec = ro::parse_spec(fs::read_file(path), o.file);
+  auto artifacts = artifact::open_and_resolve(ctx, spec, {o.require_signature});
+  if (artifacts) {
+    say_resolved(ctx, spec);
+  }
   auto& registry = ctx.hub().registry();
   auto cohort = registry.list({.where = ro::cohort_condition(spec)});
   ro::PlanOptions popt;
@@ -164,6 +180,10 @@ int run_plan(const PlanOptions& o, Context& ctx) {
     popt.excluded = registry.list({.where = excluded}).size();
   }
   auto plan = ro::make_plan(spec, cohort, popt);
+  std::vector<std::string> artifact_warnings;
+  if (artifacts) {
+    artifact_warnings = artifact::check_compatibility(spec, *artifacts, plan.baseline_version, o.allow_breaking);
+  }
 
   auto opt = render_options(ctx);
   if (opt.format == output::Format::json || opt.format == output::Format::yaml) {
@@ -172,6 +192,9 @@ int run_plan(const PlanOptions& o, Context& ctx) {
     print_tables(ctx, spec, plan, opt);
   }
   for (const auto& w : plan.warnings) {
+    warn(ctx, w);
+  }
+  for (const auto& w : artifact_warnings) {
     warn(ctx, w);
   }
   if (!plan.underpowered.empty() && !o.allow_underpowered) {
@@ -201,6 +224,10 @@ void add_plan(CLI::App& group, Dispatch& d) {
   c->add_option("--out", o->out, "Also write the plan as JSON to this file (atomically)");
   c->add_flag("--allow-underpowered", o->allow_underpowered,
               "Exit 0 even when a critical gate cannot detect its threshold in some wave (exit 2 otherwise)");
+  c->add_flag("--allow-breaking", o->allow_breaking,
+              "Accept a registry artifact whose I/O signature breaks the baseline version's (exit 2 otherwise)");
+  c->add_flag("--require-signature", o->require_signature,
+              "Refuse an unsigned artifact whatever the spec says (requireSignature in the spec does the same)");
   d.on(c, [o](Context& ctx) { return run_plan(*o, ctx); });
 }
 

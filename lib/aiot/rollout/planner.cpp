@@ -418,11 +418,11 @@ std::string reported_version(const hub::Device& device) {
 }
 
 Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, const PlanOptions& options) {
-  if (spec.artifact.from_registry()) {
-    throw Error::usage(fmt::format("{}: spec.artifact: {{model: {}, version: {}}} needs the artifact registry, which is "
-                                   "not available yet",
-                                   spec.source, spec.artifact.registry_model, spec.artifact.version),
-                       "Give the artifact in full: {kind, name, version, uri, sha256}.");
+  if (!spec.artifact.resolved()) {
+    throw Error::usage(fmt::format("{}: spec.artifact: {{{}: {}, version: {}}} has not been resolved from the artifact "
+                                   "registry",
+                                   spec.source, spec.artifact.kind, spec.artifact.registry_model, spec.artifact.version),
+                       "aiot rollout plan and apply resolve it (artifact::resolve_artifact).");
   }
   Plan plan;
   plan.rollout = spec.name;

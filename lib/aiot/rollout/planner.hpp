@@ -53,7 +53,7 @@ std::string membership_hash(const std::string& rollout, const std::string& devic
 // Devices that report properties.reported.aiot.ota.version; "" when absent.
 std::string reported_version(const hub::Device& device);
 
-// Throws Error::usage for: an artifact from the registry (not available yet), an empty cohort,
+// Throws Error::usage for: an artifact from the registry not resolved yet, an empty cohort,
 // mixed baseline versions with `version: auto`, a cohort already on the new version, a wave
 // with no new device.
 Plan make_plan(const RolloutSpec& spec, const std::vector<hub::Device>& cohort, const PlanOptions& options = {});

@@ -432,16 +432,31 @@ void parse_metadata(Map m, RolloutSpec& spec) {
 }
 
 void parse_artifact(Map m, Artifact& a) {
-  if (m.has("model")) {
-    // The registry form: resolved by the artifact registry (a later issue).
-    a.registry_model = m.need("model").nonempty("a model name");
-    a.kind = "model";
+  if (m.has("model") || m.has("firmware")) {
+    // The registry form: plan and apply resolve it from the artifact registry (docs/artifacts.md).
+    a.kind = m.has("model") ? "model" : "firmware";
+    a.registry_model = m.need(a.kind).nonempty("a name from the artifact registry");
     a.name = a.registry_model;
-    a.version = m.need("version", "the model version to roll out").nonempty("a version");
+    a.version = m.need("version", "the version to roll out").nonempty("a version");
+    if (auto req = m.get("requireSignature")) {
+      a.require_signature = req->boolean();
+    }
+    if (auto by = m.get("signedBy")) {
+      a.signed_by = str::to_lower(by->nonempty("a key id, sha256:<64 hex digits>"));
+      if (a.signed_by.size() != 71 || a.signed_by.rfind("sha256:", 0) != 0 ||
+          a.signed_by.find_first_not_of("0123456789abcdef", 7) != std::string::npos) {
+        by->fail(fmt::format("expected sha256:<64 hex digits> (the keyId 'aiot model show' prints), got '{}'",
+                             a.signed_by));
+      }
+      a.require_signature = true;  // naming the signer implies a signature
+    }
     m.done([](const std::string& key) -> std::string {
       if (key == "kind" || key == "name" || key == "uri" || key == "sha256" || key == "signature") {
-        return "not allowed with 'model': either {model, version} from the artifact registry, or "
+        return "not allowed with 'model'/'firmware': either {model, version} from the artifact registry, or "
                "{kind, name, version, uri, sha256}";
+      }
+      if (key == "model" || key == "firmware") {
+        return "give either 'model' or 'firmware', not both";
       }
       return {};
     });
@@ -1014,14 +1029,17 @@ std::string_view to_string(GateType type) {
 }
 
 json Artifact::to_desired() const {
-  if (from_registry()) {
-    throw Error::usage(fmt::format("artifact {{model: {}, version: {}}}: the artifact registry is not available yet",
-                                   registry_model, version),
-                       "Give the artifact in full: {kind, name, version, uri, sha256}.");
+  if (!resolved()) {
+    throw Error::usage(fmt::format("artifact {{{}: {}, version: {}}} has not been resolved from the artifact registry",
+                                   kind, registry_model, version),
+                       "Plan or apply the rollout with 'aiot rollout plan|apply', which resolve it.");
   }
   json d = {{"name", name}, {"version", version}, {"uri", uri}, {"sha256", sha256}};
   if (!signature.empty()) {
     d["signature"] = signature;
+  }
+  for (const auto& [key, value] : registry_fields.items()) {
+    d[key] = value;
   }
   return d;
 }
@@ -1029,7 +1047,18 @@ json Artifact::to_desired() const {
 json RolloutSpec::to_json() const {
   json artifact_json;
   if (artifact.from_registry()) {
-    artifact_json = {{"model", artifact.registry_model}, {"version", artifact.version}};
+    artifact_json = {{artifact.kind, artifact.registry_model}, {"version", artifact.version}};
+    if (artifact.require_signature) {
+      artifact_json["requireSignature"] = true;
+    }
+    if (!artifact.signed_by.empty()) {
+      artifact_json["signedBy"] = artifact.signed_by;
+    }
+    if (artifact.resolved()) {
+      // The digest covers what the registry resolved to: an apply against another registry whose
+      // {model, version} holds other bytes is a different spec.
+      artifact_json["sha256"] = artifact.sha256;
+    }
   } else {
     artifact_json = {{"kind", artifact.kind},
                      {"name", artifact.name},

@@ -24,12 +24,18 @@ struct Artifact {
   std::string uri;
   std::string sha256;     // 64 lower-case hex digits
   std::string signature;  // base64 detached signature, optional
-  // `artifact: {model: NAME, version: V}`: to be resolved from the artifact registry (a later
-  // issue). Parsed and kept in the digest; make_plan and to_desired refuse it until then.
+  // `artifact: {model: NAME, version: V}` (or `{firmware: NAME, ...}`): resolved from the artifact
+  // registry (lib/aiot/artifact/rollout_link.hpp) by plan and apply, which fill uri, sha256,
+  // signature and registry_fields. make_plan and to_desired refuse it until it is resolved.
   std::string registry_model;
+  bool require_signature = false;  // registry form `requireSignature: true`: refuse an unsigned artifact
+  std::string signed_by;           // registry form `signedBy: sha256:<hex>`: the signer's key id must be this
+  json registry_fields = json::object();  // set on resolution: kind, size, metadataSha256, signatureAlgorithm, keyId
   bool from_registry() const { return !registry_model.empty(); }
+  bool resolved() const { return !from_registry() || !sha256.empty(); }
   // The value written to properties.desired.aiot.model (Azure/local) or the AWS job document:
-  // {name, version, uri, sha256} plus signature when set. Error::usage for a registry artifact.
+  // {name, version, uri, sha256} plus signature when set, plus registry_fields.
+  // Error::usage for a registry artifact that was not resolved.
   json to_desired() const;
 };
 
