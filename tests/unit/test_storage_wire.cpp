@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "aiot/core/error.hpp"
+#include "aiot/http/stream.hpp"
 #include "aiot/storage/inputs.hpp"
 #include "aiot/storage/remote.hpp"
 
@@ -175,4 +176,13 @@ TEST_CASE("time spans of path components") {
   CHECK(format_rfc3339(minute->end) == "2026-11-26T04:44:00Z");
   CHECK_FALSE(time_span({2026, 2, 30}));
   CHECK_FALSE(time_span({}));
+}
+
+TEST_CASE("the streaming transport refuses plain HTTP off loopback before anything is sent") {
+  auto stream = http::make_curl_stream_transport({}, 64 * 1024);
+  http::Request r;
+  r.url = "http://example.com/c/blob.json";
+  CHECK_THROWS_AS(stream->start(r), Error);
+  r.url = "ftp://127.0.0.1/x";
+  CHECK_THROWS_AS(stream->start(r), Error);
 }

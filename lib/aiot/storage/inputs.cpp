@@ -286,6 +286,7 @@ std::vector<lineage::Input> list_inputs(Context& ctx, const std::string& spec, c
   fetcher->retry = options.retry;
   fetcher->sleep = options.sleep;
   fetcher->seed = backend.seed;
+  fetcher->trace = options.trace;
   fetcher->store = where.service == Location::Service::s3 ? open_s3(ctx, where, transport, options)
                                                           : open_azure(ctx, where, spec, transport, options);
   if (backend.stream) {

@@ -66,6 +66,10 @@ class ObjectSource final : public lineage::ByteSource {
       }
     }
     fetcher_->store->sign(request);
+    if (fetcher_->trace) {
+      fetcher_->trace(http::redact(fmt::format("> GET {}{} (streamed)", request.url,
+                                               offset_ > 0 ? fmt::format(" Range: bytes={}-", offset_) : "")));
+    }
     stream_ = fetcher_->stream->start(request);
     head_checked_ = false;
   }
@@ -73,6 +77,10 @@ class ObjectSource final : public lineage::ByteSource {
   // True when the body can be read; false after a restart; throws when the object cannot be read.
   bool check_head() {
     const http::Response& head = stream_->head();
+    if (fetcher_->trace) {
+      fetcher_->trace(head.status == 0 ? fmt::format("< {}: {}", url_, head.error_text)
+                                       : fmt::format("< {} {}", head.status, url_));
+    }
     if (head.status == 200 || head.status == 206) {
       head_checked_ = true;
       // Trust the size in the listing unless the answer is a full body with its own length.

@@ -119,6 +119,7 @@ struct Fetcher {
   http::RetryPolicy retry;
   http::Sleeper sleep;
   std::uint64_t seed = 0;
+  http::Tracer trace;  // --debug: one line per GET and per answer, redacted
 };
 
 // An object as a ByteSource: the transfer starts in the constructor; a failed or broken attempt is
