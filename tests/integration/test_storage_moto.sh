@@ -108,8 +108,8 @@ expect_code 4
 
 # --- many objects ---------------------------------------------------------------------------------
 # 10,000 objects take ~90 s to upload to moto and ~55 s to audit here (RESULTS-storage.md), so CI
-# uses 1,200 in pages of 100; AIOT_STORAGE_TEST_OBJECTS=10000 runs the full size.
-MANY=${AIOT_STORAGE_TEST_OBJECTS:-1200}
+# uses 600 in pages of 50; AIOT_STORAGE_TEST_OBJECTS=10000 runs the full size.
+MANY=${AIOT_STORAGE_TEST_OBJECTS:-600}
 python3 - "$TEST_TMP/many" "$MANY" <<'PY'
 import os, sys
 d = os.path.join(sys.argv[1], 'iot', '2026', '11', '26', '04')
@@ -122,7 +122,7 @@ started=$(date +%s)
 S3 mb s3://many && S3 cp --recursive "$TEST_TMP/many" s3://many/ || fail "uploading $MANY objects"
 echo "uploaded $MANY objects in $(($(date +%s) - started)) s" >&2
 started=$(date +%s)
-run env AWS_ENDPOINT_URL_S3="$ENDPOINT" AIOT_STORAGE_PAGE_SIZE=100 "$AIOT" lineage audit --input "s3://many/" -o json
+run env AWS_ENDPOINT_URL_S3="$ENDPOINT" AIOT_STORAGE_PAGE_SIZE=50 "$AIOT" lineage audit --input "s3://many/" -o json
 echo "audited $MANY objects in $(($(date +%s) - started)) s" >&2
 expect_code 0
 expect_stdout_contains "s3://many/iot/2026/11/26/04/00000.json"
