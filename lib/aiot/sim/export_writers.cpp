@@ -50,28 +50,75 @@ Civil civil(std::int64_t epoch_ms) {
   return c;
 }
 
-void append_ms(std::string& out, std::int64_t epoch_ms) {
-  auto c = civil(epoch_ms);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", c.year, c.month, c.day, c.hour,
-                 c.minute, c.second, c.ms);
+// Digits by hand: these run for every timestamp and value of a multi-gigabyte export.
+void put_digits(char* at, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    at[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
 }
+
+// "YYYY-MM-DDTHH:MM:SS.mmm" plus `tail` ("Z", or "0000Z" for IoT Hub's seven digits).
+void append_time(std::string& out, std::int64_t epoch_ms, std::string_view tail) {
+  auto c = civil(epoch_ms);
+  char buf[32];
+  if (c.year < 0 || c.year > 9999) {
+    out += fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}", c.year, c.month, c.day, c.hour, c.minute, c.second,
+                       c.ms);
+  } else {
+    put_digits(buf, static_cast<unsigned>(c.year), 4);
+    buf[4] = '-';
+    put_digits(buf + 5, c.month, 2);
+    buf[7] = '-';
+    put_digits(buf + 8, c.day, 2);
+    buf[10] = 'T';
+    put_digits(buf + 11, c.hour, 2);
+    buf[13] = ':';
+    put_digits(buf + 14, c.minute, 2);
+    buf[16] = ':';
+    put_digits(buf + 17, c.second, 2);
+    buf[19] = '.';
+    put_digits(buf + 20, c.ms, 3);
+    out.append(buf, 23);
+  }
+  out += tail;
+}
+
+void append_ms(std::string& out, std::int64_t epoch_ms) { append_time(out, epoch_ms, "Z"); }
 
 // IoT Hub's own form of EnqueuedTimeUtc: seven fractional digits.
-void append_hub_time(std::string& out, std::int64_t epoch_ms) {
-  auto c = civil(epoch_ms);
-  fmt::format_to(std::back_inserter(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}0000Z", c.year, c.month, c.day,
-                 c.hour, c.minute, c.second, c.ms);
+void append_hub_time(std::string& out, std::int64_t epoch_ms) { append_time(out, epoch_ms, "0000Z"); }
+
+void append_integer(std::string& out, std::uint64_t v) {
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  out.append(p, static_cast<std::size_t>(end - p));
 }
 
+// Fixed decimals, rounded half away from zero like std::round; never "-0.00".
 void append_number(std::string& out, double v, int decimals) {
-  if (decimals == 0) {
-    fmt::format_to(std::back_inserter(out), "{}", std::llround(v));
+  static constexpr double k_scale[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+  double scaled = std::round(v * k_scale[decimals]);
+  if (!(std::abs(scaled) < 9e15)) {
+    fmt::format_to(std::back_inserter(out), "{:.{}f}", v, decimals);
     return;
   }
-  double scale = std::pow(10.0, decimals);
-  double r = std::round(v * scale) / scale;
-  if (r == 0) r = 0;  // never "-0.00"
-  fmt::format_to(std::back_inserter(out), "{:.{}f}", r, decimals);
+  auto n = static_cast<std::int64_t>(scaled);
+  if (n < 0) out += '-';
+  auto mag = static_cast<std::uint64_t>(n < 0 ? -n : n);
+  auto unit = static_cast<std::uint64_t>(k_scale[decimals]);
+  append_integer(out, mag / unit);
+  if (decimals > 0) {
+    out += '.';
+    char buf[8];
+    put_digits(buf, static_cast<unsigned>(mag % unit), decimals);
+    out.append(buf, static_cast<std::size_t>(decimals));
+  }
 }
 
 // `,"name":value` for each present field (null for Presence::null).
@@ -110,7 +157,8 @@ void append_body(std::string& out, const ExportMessage& m, bool with_message_id)
   append_kv(out, "schema", m.schema);
   append_kv(out, "model", m.model);
   append_kv(out, "modelVersion", m.model_version);
-  fmt::format_to(std::back_inserter(out), ",\"seq\":{}", m.seq);
+  out += ",\"seq\":";
+  append_integer(out, m.seq);
   append_payload_fields(out, m);
   out += '}';
 }
@@ -337,7 +385,8 @@ class NdjsonWriter : public SingleFileWriter {
     append_kv(out, "schema", m.schema);
     append_kv(out, "model", m.model);
     append_kv(out, "modelVersion", m.model_version);
-    fmt::format_to(std::back_inserter(out), ",\"seq\":{}", m.seq);
+    out += ",\"seq\":";
+    append_integer(out, m.seq);
     append_payload_fields(out, m);
     out += '}';
   }
@@ -371,7 +420,8 @@ class CsvWriter : public SingleFileWriter {
     out += m.model;
     out += ',';
     out += m.model_version;
-    fmt::format_to(std::back_inserter(out), ",{}", m.seq);
+    out += ',';
+    append_integer(out, m.seq);
     for (std::size_t i = 0; i < k_payload_field_count; ++i) {
       out += ',';
       if (m.presence[i] == Presence::present) append_number(out, m.values[i], k_payload_fields[i].decimals);

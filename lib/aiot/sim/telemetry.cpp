@@ -70,10 +70,26 @@ Rng stream(std::uint64_t key, std::uint64_t counter) {
 // Normal noise cut at +-2.5 sd: no natural value is a robust-z outlier (docs: OUT001).
 double bounded_normal(Rng& r) { return std::clamp(r.normal(), -2.5, 2.5); }
 
-std::string uuid_from(Rng& r) {
+// A version-4-shaped UUID from two draws, written by hand: one per record.
+void uuid_into(std::string& out, Rng& r) {
+  static constexpr char k_hex[] = "0123456789abcdef";
   auto a = r.next(), b = r.next();
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xffff, a & 0xfff,
-                     0x8000 | ((b >> 48) & 0x3fff), b & 0xffffffffffffULL);
+  a = (a & 0xffffffffffff0fffULL) | 0x4000ULL;                  // version nibble
+  b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;      // variant bits
+  out.resize(36);
+  int pos = 0;
+  auto put = [&](std::uint64_t v, int nibbles) {
+    for (int i = nibbles - 1; i >= 0; --i) out[static_cast<std::size_t>(pos++)] = k_hex[(v >> (4 * i)) & 15];
+  };
+  put(a >> 32, 8);
+  out[static_cast<std::size_t>(pos++)] = '-';
+  put((a >> 16) & 0xffff, 4);
+  out[static_cast<std::size_t>(pos++)] = '-';
+  put(a & 0xffff, 4);
+  out[static_cast<std::size_t>(pos++)] = '-';
+  put(b >> 48, 4);
+  out[static_cast<std::size_t>(pos++)] = '-';
+  put(b & 0xffffffffffffULL, 12);
 }
 
 struct Span {
@@ -597,6 +613,12 @@ bool Generator::place(DefectClass cls, Rng& rng) {
       for (auto i = a; i <= b; ++i) s.reserved[static_cast<std::size_t>(i)] = 1;
     };
     if (!free(k - 1, k + len)) continue;
+    // Clear of installs: around one, attribution by the device clock is a matter of a second.
+    bool near_install = false;
+    for (auto it : s.install_times) {
+      near_install = near_install || (it > t - k_hour_ms - interval_ms_ && it < t + (len + 1) * interval_ms_ + k_hour_ms);
+    }
+    if (near_install) continue;
 
     Plant p;
     p.cls = cls;
@@ -651,9 +673,6 @@ bool Generator::place(DefectClass cls, Rng& rng) {
         p.field = static_cast<int>(rng.next() % 3);
         break;
       case DefectClass::wrong_version: {
-        bool near_install = false;
-        for (auto it : s.install_times) near_install = near_install || std::llabs(it - t) < k_hour_ms + interval_ms_;
-        if (near_install) continue;
         {
           std::uint8_t truth = s.spans.front().version;
           for (const auto& sp : s.spans) {
@@ -713,7 +732,12 @@ void Generator::plan_defects() {
     if (c.id == DefectClass::clock_skew) {
       std::vector<std::uint32_t> order;
       for (std::uint32_t i = 0; i < fleet_.devices.size(); ++i) {
-        if (senders_[i].enabled && senders_[i].slots > 0) order.push_back(i);
+        // Not on a device that installs in the window: a skewed clock would blur attribution.
+        bool installs = false;
+        for (auto it : senders_[i].install_times) {
+          installs = installs || (it > start_ms_ - k_hour_ms && it < end_ms_ + k_hour_ms);
+        }
+        if (senders_[i].enabled && senders_[i].slots > 0 && !installs) order.push_back(i);
       }
       for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.next() % i]);
       if (want > order.size()) {
@@ -830,7 +854,9 @@ void Generator::generate(std::int64_t k) {
     std::int64_t latency = 40 + static_cast<std::int64_t>(u * u * 2500);
     p.hub_ms = p.true_ms + latency;
     p.device_ms = p.true_ms + s.skew_ms;
-    while (s.span_cursor + 1 < s.spans.size() && s.spans[s.span_cursor + 1].from_ms <= p.true_ms) ++s.span_cursor;
+    // The version by the device's clock (within 0.8 s of the truth; skewed devices install
+    // nothing in the window), which is what the audit attributes by.
+    while (s.span_cursor + 1 < s.spans.size() && s.spans[s.span_cursor + 1].from_ms <= p.device_ms) ++s.span_cursor;
     p.true_version = p.version = s.spans[s.span_cursor].version;
     p.model = s.spans[s.span_cursor].model;
     fill_values(s, p, r);
@@ -961,7 +987,7 @@ void Generator::emit(const Pending& p) {
   }
   auto& s = senders_[p.sender];
   auto r = stream(s.key ^ 0x6d657373616765ULL, p.seq);
-  message_id_ = uuid_from(r);
+  uuid_into(message_id_, r);
   ExportMessage m;
   m.device_id = s.id;
   m.message_id = message_id_;
