@@ -64,7 +64,7 @@ nlohmann::json summary(const Profile& merged, std::size_t profiles, const std::s
           {"devices", static_cast<std::uint64_t>(std::llround(merged.devices.estimate()))},
           {"window", window_json(merged)},
           {"recordsByModelVersion", std::move(models)},
-          {"fields", fields}};
+          {"fieldProfiles", fields}};
 }
 
 // START, then COMPLETE or FAIL, when a target is configured (flag, else OPENLINEAGE_URL).
