@@ -221,7 +221,7 @@ BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const Ba
 void BatchBuilder::reset() {
   batch_ = RecordBatch{};
   batch_.records.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16));
-  batch_.fields.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16) * 16);
+  batch_.fields.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16) * 8);
 }
 
 Record& BatchBuilder::begin(std::uint64_t offset) {
@@ -255,8 +255,23 @@ void BatchBuilder::add_null(std::string_view name) {
 namespace {
 
 inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
-  // boost::hash_combine's 64-bit constant; enough to tell payloads apart, not cryptographic.
-  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 12) + (h >> 4));
+  // A multiply-xorshift step (as in wyhash/murmur finalisers): fast, and enough to tell payloads
+  // apart; not cryptographic.
+  h ^= v;
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+inline std::uint64_t mix_bytes(std::uint64_t h, std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = mix(h, w);
+  }
+  std::uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return mix(h, tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
 }
 
 }  // namespace
@@ -264,14 +279,13 @@ inline std::uint64_t mix(std::uint64_t h, std::uint64_t v) {
 void BatchBuilder::commit() {
   Record& r = batch_.records.back();
   r.field_count = static_cast<std::uint32_t>(batch_.fields.size() - r.field_begin);
-  const std::hash<std::string_view> hash;
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (std::uint32_t i = 0; i < r.field_count; ++i) {
     const Field& f = batch_.fields[r.field_begin + i];
-    h = mix(h, hash(f.name));
+    h = mix_bytes(h, f.name);
     h = mix(h, static_cast<std::uint64_t>(f.kind));
     if (f.kind == Field::Kind::text) {
-      h = mix(h, hash(f.text));
+      h = mix_bytes(h, f.text);
     } else if (f.kind != Field::Kind::null) {
       std::uint64_t bits = 0;
       const double v = f.number == 0 ? 0.0 : f.number;  // -0 == 0
@@ -331,7 +345,8 @@ bool LineReader::fill() {
     buf_ = std::move(bigger);
     capacity_ = grown;
   }
-  const std::size_t got = source_.read(buf_.get() + end_, capacity_ - end_);
+  // Read in pieces small enough to stay in L2 between the hash, stage 1 and the walk.
+  const std::size_t got = source_.read(buf_.get() + end_, std::min(capacity_ - end_, k_read));
   if (got == 0) {
     eof_ = true;
     return false;
@@ -408,17 +423,15 @@ bool LineReader::next(std::string_view& line, std::uint64_t& offset, bool& overl
 
 namespace {
 
-bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
-  if (at + n > s.size()) {
-    return false;
-  }
+// Callers check the length first (parse_utc_ms needs at least 20 characters).
+inline bool digits(std::string_view s, std::size_t at, std::size_t n, int& out) {
   int v = 0;
   for (std::size_t i = at; i < at + n; ++i) {
-    const char c = s[i];
-    if (c < '0' || c > '9') {
+    const unsigned d = static_cast<unsigned char>(s[i]) - '0';
+    if (d > 9) {
       return false;
     }
-    v = v * 10 + (c - '0');
+    v = v * 10 + static_cast<int>(d);
   }
   out = v;
   return true;

@@ -97,6 +97,7 @@ class LineReader {
  public:
   static constexpr std::size_t k_chunk = 4u << 20;
   static constexpr std::size_t k_padding = 64;
+  static constexpr std::size_t k_read = 256u << 10;  // bytes asked of the source per read
 
   LineReader(ByteSource& source, std::size_t max_line_bytes);
 

@@ -56,6 +56,38 @@ std::size_t skip_space(std::string_view s, std::size_t at) {
   return at;
 }
 
+// A field's key without unescaping when it has no escapes (nearly always): unescaped_key() costs a
+// virtual call and a copy per key.
+inline error_code fast_key(od::field& field, std::string_view& key) {
+  const char* raw = reinterpret_cast<const char*>(field.key().raw());
+  const char* p = raw;
+  while (*p != '"' && *p != '\\') {  // the closing quote is always there: stage 1 checked the strings
+    ++p;
+  }
+  if (*p == '"') {
+    key = std::string_view(raw, static_cast<std::size_t>(p - raw));
+    return simdjson::SUCCESS;
+  }
+  return field.unescaped_key().get(key);
+}
+
+// A string value read in place when it has no escapes, else unescaped by simdjson.
+inline error_code fast_string(od::value& v, std::string_view& out) {
+  const std::string_view token = v.raw_json_token();
+  if (token.size() >= 2 && token.front() == '"') {
+    const char* raw = token.data() + 1;
+    const char* p = raw;
+    while (*p != '"' && *p != '\\') {
+      ++p;
+    }
+    if (*p == '"') {
+      out = std::string_view(raw, static_cast<std::size_t>(p - raw));
+      return simdjson::SUCCESS;
+    }
+  }
+  return v.get_string().get(out);
+}
+
 }  // namespace
 
 class JsonReader {
@@ -66,10 +98,10 @@ class JsonReader {
   std::string parse_payload(std::string_view json);
 
  private:
-  error_code walk_payload(od::object obj, Record& r);
-  error_code walk_envelope(od::object obj, Record& r, std::string& problem);
-  error_code add_value(std::string_view name, od::value v, od::json_type t, Record& r);
-  bool aws_stamp(std::string_view key, od::value v, od::json_type t, error_code& e);
+  error_code walk_payload(od::object& obj, Record& r);
+  error_code walk_envelope(od::object& obj, Record& r, std::string& problem);
+  error_code add_value(std::string_view name, od::value& v, od::json_type t, Record& r);
+  bool aws_stamp(std::string_view key, od::value& v, od::json_type t, error_code& e);
 
   Format format_;
   BatchBuilder& b_;
@@ -82,7 +114,7 @@ class JsonReader {
 };
 
 // One value of a payload at `name`: objects are flattened, arrays kept as raw JSON text.
-error_code JsonReader::add_value(std::string_view name, od::value v, od::json_type t, Record& r) {
+error_code JsonReader::add_value(std::string_view name, od::value& v, od::json_type t, Record& r) {
   error_code e = simdjson::SUCCESS;
   switch (t) {
     case od::json_type::object: {
@@ -118,7 +150,7 @@ error_code JsonReader::add_value(std::string_view name, od::value v, od::json_ty
     }
     case od::json_type::string: {
       std::string_view s;
-      if ((e = v.get_string().get(s))) {
+      if ((e = fast_string(v, s))) {
         return e;
       }
       b_.add_text(name, s);
@@ -148,7 +180,7 @@ error_code JsonReader::add_value(std::string_view name, od::value v, od::json_ty
 }
 
 // The AWS IoT rule's stamps (clientid(), topic(), timestamp()): not payload fields.
-bool JsonReader::aws_stamp(std::string_view key, od::value v, od::json_type t, error_code& e) {
+bool JsonReader::aws_stamp(std::string_view key, od::value& v, od::json_type t, error_code& e) {
   if (key == "clientId" && t == od::json_type::string) {
     std::string_view s;
     if (!(e = v.get_string().get(s))) {
@@ -176,7 +208,7 @@ bool JsonReader::aws_stamp(std::string_view key, od::value v, od::json_type t, e
   return false;
 }
 
-error_code JsonReader::walk_payload(od::object obj, Record& r) {
+error_code JsonReader::walk_payload(od::object& obj, Record& r) {
   const bool top = prefix_.empty();
   const std::size_t base = prefix_.size();
   for (auto item : obj) {
@@ -184,12 +216,12 @@ error_code JsonReader::walk_payload(od::object obj, Record& r) {
     if (e) {
       return e;
     }
-    od::field field = std::move(item).value_unsafe();
+    od::field& field = item.value_unsafe();
     std::string_view key;
-    if ((e = field.unescaped_key().get(key))) {
+    if ((e = fast_key(field, key))) {
       return e;
     }
-    od::value v = field.value();
+    od::value& v = field.value();
     od::json_type t;
     if ((e = v.type().get(t))) {
       return e;
@@ -205,7 +237,7 @@ error_code JsonReader::walk_payload(od::object obj, Record& r) {
       if (which != Lifted::none) {
         if (t == od::json_type::string) {
           std::string_view s;
-          if ((e = v.get_string().get(s))) {
+          if ((e = fast_string(v, s))) {
             return e;
           }
           if (!lift_text(b_, r, which, s)) {
@@ -256,19 +288,19 @@ error_code JsonReader::walk_payload(od::object obj, Record& r) {
   return simdjson::SUCCESS;
 }
 
-error_code JsonReader::walk_envelope(od::object obj, Record& r, std::string& problem) {
+error_code JsonReader::walk_envelope(od::object& obj, Record& r, std::string& problem) {
   HubStamps h;
   for (auto item : obj) {
     error_code e = item.error();
     if (e) {
       return e;
     }
-    od::field field = std::move(item).value_unsafe();
+    od::field& field = item.value_unsafe();
     std::string_view key;
     if ((e = field.unescaped_key().get(key))) {
       return e;
     }
-    od::value v = field.value();
+    od::value& v = field.value();
     od::json_type t;
     if ((e = v.type().get(t))) {
       return e;
@@ -289,12 +321,12 @@ error_code JsonReader::walk_envelope(od::object obj, Record& r, std::string& pro
         if ((e = prop.error())) {
           return e;
         }
-        od::field pf = std::move(prop).value_unsafe();
+        od::field& pf = prop.value_unsafe();
         std::string_view name;
         if ((e = pf.unescaped_key().get(name))) {
           return e;
         }
-        od::value pv = pf.value();
+        od::value& pv = pf.value();
         od::json_type pt;
         if ((e = pv.type().get(pt))) {
           return e;
