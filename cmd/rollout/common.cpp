@@ -55,7 +55,13 @@ Driver make_driver(Context& ctx) {
   if (auto* local = dynamic_cast<hub::local::LocalHub*>(&ctx.hub()); local && sim::is_simulated(*local)) sim::settle(*local);
   Driver d;
   d.backend = aiot::rollout::make_registry_backend(ctx.hub());
-  aiot::rollout::ControllerDeps deps{*d.backend, [&ctx] { return ctx.hub().now(); }, journal_dir(ctx), actor(ctx)};
+  // The hub's clock: a local hub has its own (the simulator's); a cloud hub has none to read, so
+  // the CLI's clock stands for it, and AIOT_NOW pins it (how scripts drive a simulated fleet
+  // behind `aiot hub serve`: docs/rollouts.md §8).
+  bool local = dynamic_cast<hub::local::LocalHub*>(&ctx.hub()) != nullptr;
+  std::function<TimePoint()> hub_now = [&ctx] { return ctx.hub().now(); };
+  if (!local) hub_now = [&ctx] { return ctx.now(); };
+  aiot::rollout::ControllerDeps deps{*d.backend, std::move(hub_now), journal_dir(ctx), actor(ctx)};
   deps.holder_gone = holder_gone;
   d.controller = std::make_unique<aiot::rollout::Controller>(std::move(deps));
   return d;
@@ -67,8 +73,8 @@ bool let_time_pass(Context& ctx, std::chrono::milliseconds duration) {
       sim::advance(*local, duration);
       return true;
     }
-    if (ctx.env.has("AIOT_NOW")) return false;  // a pinned clock never moves: waiting changes nothing
   }
+  if (ctx.env.has("AIOT_NOW")) return false;  // a pinned clock never moves: waiting changes nothing
   // Against a real hub, devices report on their own time: poll at least every 30 s.
   std::this_thread::sleep_for(std::min(duration, std::chrono::milliseconds(30'000)));
   return true;

@@ -102,9 +102,13 @@ class RegistryBackend final : public Backend {
   }
 
   std::size_t dispatch(const std::vector<std::string>& devices, const json& desired_model) override {
+    return dispatch_read(current(devices), desired_model);
+  }
+
+  std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) override {
     // Only devices whose desired model differs are written: a re-run after a crash dispatches nothing twice.
     std::vector<hub::DeviceUpdate> updates;
-    for (const auto& d : current(devices)) {
+    for (const auto& d : devices) {
       const json* have = nullptr;
       if (d.desired.contains("aiot") && d.desired["aiot"].contains("model")) have = &d.desired["aiot"]["model"];
       if (have && *have == desired_model) continue;

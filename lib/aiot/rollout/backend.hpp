@@ -53,6 +53,9 @@ class Backend {
   virtual std::vector<hub::Device> members(const std::string& rollout, const std::string& where = {}) = 0;
   // Removes the membership tags when a rollout is finished (devices keep what they run).
   virtual void release(const std::string& rollout) = 0;
+  // The same for devices the caller has just read (members()): skips reading them again, so a
+  // wave's dispatch costs one query for the wave and the writes.
+  virtual std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) = 0;
 };
 
 // The generic backend over hub::Registry: the record lives in the tags of a controller device

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "aiot/core/error.hpp"
@@ -199,16 +200,12 @@ StepResult Controller::step(const std::string& rollout, bool steal_lease) {
     auto op = l.s()["pendingOp"];
     std::size_t w = op.value("wave", std::size_t{0});
     if (op.value("op", "") == "dispatch") {
-      auto devices = deps_.backend.members(rollout, wave_condition(rollout, l.s()["waves"][w]["name"].get<std::string>()));
-      std::vector<std::string> ids;
-      for (const auto& d : devices) ids.push_back(d.id);
-      std::size_t changed = deps_.backend.dispatch(ids, l.s()["artifact"]);
-      l.s()["waves"][w]["state"] = "BAKING";
-      l.s()["waves"][w]["dispatchedAt"] = op["at"];
+      // The batch is chosen again from the hub: devices that already hold the version are not
+      // written twice, and the limits count them as given.
       l.s()["pendingOp"] = nullptr;
-      commit(l, {{"op", "WAVE_DISPATCHED"}, {"wave", l.s()["waves"][w]["name"]}, {"opId", op["id"]},
-                 {"devices", ids.size()}, {"changed", changed}, {"resumed", true}});
-      return {Phase::running, true, fmt::format("wave {}: dispatch completed after a restart", w)};
+      auto r = dispatch_wave(l, w, true);
+      r.summary += " (after a restart)";
+      return r;
     }
     if (op.value("op", "") == "rollback") {
       l.s()["pendingOp"] = nullptr;
@@ -237,6 +234,21 @@ StepResult Controller::step(const std::string& rollout, bool steal_lease) {
 }
 
 namespace {
+
+// Threshold looks kept in the record per gate; older looks are folded into counts.
+constexpr std::size_t k_kept_looks = 12;
+
+// A look as the record keeps it: {agg, n} replays as n copies of its aggregate (the same look
+// result); {} had no values; null was a failed query.
+ThresholdLook stored_look(const json& past) {
+  ThresholdLook pl;
+  if (past.is_null()) {
+    pl.query_error = true;
+  } else if (past.is_object()) {
+    pl.values.assign(past.value("n", std::size_t{0}), past.value("agg", 0.0));
+  }
+  return pl;
+}
 
 std::int64_t looks_in_wave(const RolloutSpec& spec, const WaveSpec& w) {
   if (!spec.analysis.bonferroni) return 1;
@@ -281,22 +293,25 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
         // Argo semantics count looks over the whole wave: each past look is kept as {aggregate, n}
         // and replayed as n copies of its aggregate, which evaluates to the same look result.
         auto params = threshold_params(g);
+        auto& gate_history = history[g.name];
         std::vector<ThresholdLook> seq;
-        for (const auto& past : history.value(g.name, json::object()).value("looks", json::array())) {
-          ThresholdLook pl;
-          if (past.is_null()) {
-            pl.query_error = true;
-          } else if (past.is_object()) {
-            pl.values.assign(past.value("n", std::size_t{0}), past.value("agg", 0.0));
-          }
-          seq.push_back(std::move(pl));
-        }
+        for (const auto& past : gate_history.value("looks", json::array())) seq.push_back(stored_look(past));
         seq.push_back(look);
-        r = threshold_gate(seq, params);
         json stored = json::object();
         if (!look.values.empty())
           stored = {{"agg", aggregate_values(look.values, params.aggregate)}, {"n", look.values.size()}};
-        history[g.name]["looks"].push_back(stored);
+        gate_history["looks"].push_back(stored);
+        // The record lives in the hub's device tags (8 KB on IoT Hub): only the latest looks are
+        // kept; older ones are folded into counts that decide the same way (the journal has them all).
+        ThresholdCarry carry = ThresholdCarry::from_json(gate_history.value("folded", json::object()));
+        auto& kept = gate_history["looks"];
+        while (kept.size() > k_kept_looks) {
+          carry = fold_look(carry, stored_look(kept.front()), params);
+          kept.erase(kept.begin());
+          seq.erase(seq.begin());
+        }
+        if (carry.looks > 0) gate_history["folded"] = carry.to_json();
+        r = threshold_gate(seq, params, carry);
         break;
       }
       case GateType::proportion_vs_baseline: {
@@ -319,13 +334,17 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
       }
       case GateType::distribution_vs_baseline: {
         std::string metric = g.params.value("metric", std::string());
+        // One value per device (the unit of analysis) from its samples, by perDevice; devices with
+        // fewer than minPerDevice samples do not count.
+        std::string per_device = g.params.value("perDevice", std::string("median"));
+        std::int64_t min_per_device = g.params.value("minPerDevice", std::int64_t{1});
         std::vector<double> cv, bv;
         for (const auto& d : canary)
           if (reports_health_for(d, target))
-            if (auto v = metric_value(d, metric)) cv.push_back(*v);
+            if (auto v = per_device_value(d, metric, per_device, min_per_device)) cv.push_back(*v);
         for (const auto& d : control)
           if (reports_health_for(d, baseline))
-            if (auto v = metric_value(d, metric)) bv.push_back(*v);
+            if (auto v = per_device_value(d, metric, per_device, min_per_device)) bv.push_back(*v);
         r = distribution_gate(cv, bv, distribution_params(g, looks));
         break;
       }
@@ -338,6 +357,104 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
     history[g.name]["last"] = to_string(r.verdict);
   }
   return results;
+}
+
+namespace {
+bool wave_touched(const json& wv) { return wv.contains("dispatchedAt") || wv.contains("dispatchStartedAt"); }
+
+bool holds_model(const hub::Device& d, const json& model) {
+  if (!d.desired.contains("aiot") || !d.desired["aiot"].is_object()) return false;
+  const auto& a = d.desired["aiot"];
+  return a.contains("model") && a["model"] == model;
+}
+
+// The device reached a final install state for this version (succeeded or failed).
+bool ota_final_for(const hub::Device& d, const std::string& version) {
+  if (!d.reported.contains("aiot") || !d.reported["aiot"].is_object()) return false;
+  const auto& a = d.reported["aiot"];
+  if (!a.contains("ota") || !a["ota"].is_object()) return false;
+  const auto& ota = a["ota"];
+  auto state = ota.value("state", std::string());
+  return ota.value("version", std::string()) == version && (state == "succeeded" || state == "failed");
+}
+}  // namespace
+
+// Gives the version to the wave's next devices (in id order), within rate.maxInFlight (devices
+// that hold the version and have not reached a final install state; after timeouts.install since
+// the last batch they stop counting) and rate.perMinute (since the last batch). The batch is chosen
+// from the hub and written ahead, so a restarted driver picks the same devices or, once written,
+// counts them as given. The wave bakes once every device holds the version.
+StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
+  auto& wave = l.s()["waves"][w];
+  const std::string wave_name = wave["name"];
+  const json artifact = l.s()["artifact"];
+  const std::string target = artifact.value("version", std::string());
+  auto devices = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
+  std::sort(devices.begin(), devices.end(), [](const hub::Device& a, const hub::Device& b) { return a.id < b.id; });
+  const std::size_t total = devices.size();
+  TimePoint last_batch = parse_ts(wave.value("lastBatchAt", json()));
+  bool flights_expired = last_batch != TimePoint{} && l.now - last_batch >= l.spec.install_timeout;
+  std::vector<hub::Device> next;
+  std::size_t given = 0, in_flight = 0;
+  for (auto& d : devices) {
+    if (holds_model(d, artifact)) {
+      ++given;
+      if (!flights_expired && !ota_final_for(d, target)) ++in_flight;
+    } else {
+      next.push_back(std::move(d));
+    }
+  }
+  std::size_t allowed = next.size();
+  if (l.spec.rate.max_in_flight > 0)
+    allowed = std::min(allowed, l.spec.rate.max_in_flight > in_flight ? l.spec.rate.max_in_flight - in_flight : 0);
+  if (l.spec.rate.per_minute > 0) {
+    double minutes = last_batch == TimePoint{} ? 1.0 : std::chrono::duration<double>(l.now - last_batch).count() / 60.0;
+    auto budget = static_cast<std::size_t>(std::floor(l.spec.rate.per_minute * minutes));
+    if (last_batch == TimePoint{}) budget = std::max<std::size_t>(budget, 1);
+    allowed = std::min(allowed, budget);
+  }
+  next.resize(allowed);
+  if (next.empty() && given < total) {
+    // Nothing may go out now: keep the lease fresh and wait for installs to finish or time to pass.
+    l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+    return {Phase::running, false,
+            fmt::format("wave {}: {} of {} devices given {}, {} installing (maxInFlight {})", wave_name, given, total, target,
+                        in_flight, l.spec.rate.max_in_flight)};
+  }
+  // Write ahead: the operation and its id go into the hub before the devices are touched.
+  int batch = wave.value("batches", 0) + 1;
+  std::string op_id = fmt::format("aiot-{}-w{}-a{}", l.name.substr(0, 8), w, batch);
+  bool first = !wave.contains("dispatchStartedAt");
+  if (first) wave["dispatchStartedAt"] = ts(l.now);
+  l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
+  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  std::size_t changed = deps_.backend.dispatch_read(next, artifact);
+  given += next.size();
+  bool complete = given >= total;
+  wave["batches"] = batch;
+  wave["dispatched"] = given;
+  wave["lastBatchAt"] = ts(l.now);
+  if (complete) {
+    wave["state"] = "BAKING";
+    wave["dispatchedAt"] = ts(l.now);  // the bake and the install timeout run from the last batch
+  } else {
+    wave["state"] = "DISPATCHING";
+  }
+  l.s()["pendingOp"] = nullptr;
+  json event = {{"op", first ? "WAVE_DISPATCHED" : "WAVE_BATCH_DISPATCHED"},
+                {"wave", wave_name},
+                {"opId", op_id},
+                {"devices", next.size()},
+                {"changed", changed},
+                {"given", given},
+                {"total", total},
+                {"complete", complete}};
+  if (resumed) event["resumed"] = true;
+  commit(l, event);
+  return {Phase::running, true,
+          complete && first ? fmt::format("wave {}: dispatched {} to {} devices", wave_name, target, total)
+                            : fmt::format("wave {}: dispatched {} to {} more devices ({} of {})", wave_name, target,
+                                          next.size(), given, total)};
 }
 
 StepResult Controller::run_wave(Loaded& l) {
@@ -355,20 +472,10 @@ StepResult Controller::run_wave(Loaded& l) {
       commit(l, {{"op", "APPROVAL_REQUIRED"}, {"for", wave_name}});
       return {Phase::awaiting_approval, true, fmt::format("wave {} waits for approval", wave_name)};
     }
-    // Write ahead: the operation and its id go into the hub before the devices are touched.
-    std::string op_id = fmt::format("aiot-{}-w{}-a1", l.name.substr(0, 8), w);
-    l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
-    l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-    auto devices = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
-    std::vector<std::string> ids;
-    for (const auto& d : devices) ids.push_back(d.id);
-    std::size_t changed = deps_.backend.dispatch(ids, l.s()["artifact"]);
-    wave["state"] = "BAKING";
-    wave["dispatchedAt"] = ts(l.now);
-    l.s()["pendingOp"] = nullptr;
-    commit(l, {{"op", "WAVE_DISPATCHED"}, {"wave", wave_name}, {"opId", op_id}, {"devices", ids.size()}, {"changed", changed}});
-    return {Phase::running, true, fmt::format("wave {}: dispatched {} to {} devices", wave_name,
-                                              l.s()["artifact"].value("version", ""), ids.size())};
+    return dispatch_wave(l, w, false);
+  }
+  if (state == "DISPATCHING") {
+    return dispatch_wave(l, w, false);
   }
 
   if (state == "BAKING" && wave.value("skipGates", false)) {
@@ -493,8 +600,7 @@ void Controller::begin_rollback(Loaded& l, const std::string& why) {
   std::vector<std::string> waves;
   for (std::size_t i = 0; i < l.s()["waves"].size(); ++i) {
     const auto& wv = l.s()["waves"][i];
-    bool dispatched = wv.contains("dispatchedAt");
-    if (!dispatched) continue;
+    if (!wave_touched(wv)) continue;
     if (!l.spec.on_failure.scope_all && i != current) continue;
     waves.push_back(wv["name"]);
   }
@@ -570,7 +676,7 @@ void Controller::deny(const std::string& rollout, const std::string& remark) {
   require(phase == Phase::awaiting_approval, "deny", phase);
   std::string what = l.s().value("waitingFor", std::string("start"));
   bool dispatched = false;
-  for (const auto& wv : l.s()["waves"]) dispatched |= wv.contains("dispatchedAt");
+  for (const auto& wv : l.s()["waves"]) dispatched |= wave_touched(wv);
   commit(l, {{"op", "DENIED"}, {"for", what}, {"remark", remark}});
   if (dispatched) {
     begin_rollback(l, "approval denied for " + what + ": " + remark);
@@ -682,11 +788,12 @@ json Controller::status(const std::string& rollout) {
               {"control", wv["control"]},
               {"looks", wv.value("looks", 0)},
               {"gates", wv.value("lastResults", json::object())}};
-    if (wv.contains("dispatchedAt")) {
-      w["dispatchedAt"] = wv["dispatchedAt"];
+    if (wave_touched(wv)) {
+      if (wv.contains("dispatchedAt")) w["dispatchedAt"] = wv["dispatchedAt"];
+      if (wv.contains("dispatched")) w["dispatched"] = wv["dispatched"];
       // Device state counts, recomputed from the hub with one query for the wave.
       json counts = json::object();
-      TimePoint dispatched = parse_ts(wv["dispatchedAt"]);
+      TimePoint dispatched = parse_ts(wv.contains("dispatchedAt") ? wv["dispatchedAt"] : wv["dispatchStartedAt"]);
       std::string baseline = st["baseline"].value("version", std::string());
       bool rolled = st.contains("rollback") &&
                     std::find(st["rollback"]["waves"].begin(), st["rollback"]["waves"].end(), wv["name"]) !=

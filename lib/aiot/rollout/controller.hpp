@@ -7,7 +7,7 @@
 //
 // Phases: PLANNED -> AWAITING_APPROVAL -> RUNNING <-> PAUSED -> SUCCEEDED
 //         RUNNING|PAUSED -> ROLLING_BACK -> ROLLED_BACK ; ABORTED ; DENIED
-// Waves:  PENDING -> BAKING -> PASSED | FAILED | INCONCLUSIVE
+// Waves:  PENDING -> [DISPATCHING (rate limits) ->] BAKING -> PASSED | FAILED | INCONCLUSIVE
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -85,6 +85,7 @@ class Controller {
   void take_lease(Loaded& l, bool steal);
   void ensure_journal(const Loaded& l);
   StepResult run_wave(Loaded& l);
+  StepResult dispatch_wave(Loaded& l, std::size_t wave, bool resumed);
   StepResult run_rollback(Loaded& l);
   void begin_rollback(Loaded& l, const std::string& why);
   StepResult promote_next(Loaded& l, std::size_t wave, const std::string& why);

@@ -160,6 +160,39 @@ OutcomeCounts count_outcomes(const std::vector<hub::Device>& canary, const std::
   return c;
 }
 
+namespace {
+const json* metric_node(const hub::Device& d, const std::string& path) {
+  std::string p = path;
+  if (p.rfind("properties.", 0) == 0) p = p.substr(11);
+  if (p.rfind("reported.", 0) == 0) return at_path(d.reported, p.substr(9));
+  if (p.rfind("desired.", 0) == 0) return at_path(d.desired, p.substr(8));
+  if (p.rfind("tags.", 0) == 0) return at_path(d.tags, p.substr(5));
+  throw Error::usage(fmt::format("metric '{}' must start with reported., desired. or tags.", path));
+}
+}  // namespace
+
+std::vector<double> metric_samples(const hub::Device& d, const std::string& path) {
+  std::vector<double> out;
+  const json* v = metric_node(d, path);
+  if (!v) return out;
+  if (v->is_number()) {
+    out.push_back(v->get<double>());
+  } else if (v->is_array()) {
+    for (const auto& x : *v)
+      if (x.is_number() && std::isfinite(x.get<double>())) out.push_back(x.get<double>());
+  }
+  return out;
+}
+
+std::optional<double> per_device_value(const hub::Device& d, const std::string& path, const std::string& per_device,
+                                       std::int64_t min_per_device) {
+  auto samples = metric_samples(d, path);
+  if (samples.empty() || static_cast<std::int64_t>(samples.size()) < std::max<std::int64_t>(1, min_per_device))
+    return std::nullopt;
+  if (per_device == "last" || samples.size() == 1) return samples.back();
+  return aggregate_values(samples, parse_aggregate(per_device.empty() ? "median" : per_device));
+}
+
 std::optional<double> metric_value(const hub::Device& d, const std::string& path) {
   std::string p = path;
   if (p.rfind("properties.", 0) == 0) p = p.substr(11);

@@ -28,6 +28,15 @@ OutcomeCounts count_outcomes(const std::vector<hub::Device>& canary, const std::
 // "properties." prefix); nullopt when absent or not a number.
 std::optional<double> metric_value(const hub::Device& d, const std::string& path);
 
+// A device's samples of a metric: a number is one sample, an array of numbers (e.g. the last
+// hour's values a device reports) is each of them; non-numbers are skipped.
+std::vector<double> metric_samples(const hub::Device& d, const std::string& path);
+
+// One value per device from its samples, as the distribution gate's perDevice says ("last",
+// "median", "mean", "p95", "max", "min"); nullopt with fewer than min_per_device samples.
+std::optional<double> per_device_value(const hub::Device& d, const std::string& path, const std::string& per_device,
+                                       std::int64_t min_per_device);
+
 // An event such as "reported.aiot.health.crashes_1h > 0" evaluated on one device; nullopt when the
 // metric is absent. Throws Error::usage for a malformed event text.
 std::optional<bool> event_value(const hub::Device& d, const std::string& event);

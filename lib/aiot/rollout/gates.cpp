@@ -399,6 +399,70 @@ LookEvaluation evaluate_look(const ThresholdLook& look, const ThresholdParams& p
 }
 
 GateResult threshold_gate(std::span<const ThresholdLook> looks, const ThresholdParams& params) {
+  return threshold_gate(looks, params, ThresholdCarry{});
+}
+
+nlohmann::json ThresholdCarry::to_json() const {
+  return {{"looks", looks},         {"successful", successful},
+          {"failed", failed},       {"inconclusive", inconclusive},
+          {"errors", errors},       {"noData", no_data},
+          {"consecutiveSuccesses", consecutive_successes}, {"consecutiveErrors", consecutive_errors}};
+}
+
+ThresholdCarry ThresholdCarry::from_json(const nlohmann::json& j) {
+  ThresholdCarry c;
+  if (!j.is_object()) return c;
+  c.looks = j.value("looks", std::int64_t{0});
+  c.successful = j.value("successful", std::int64_t{0});
+  c.failed = j.value("failed", std::int64_t{0});
+  c.inconclusive = j.value("inconclusive", std::int64_t{0});
+  c.errors = j.value("errors", std::int64_t{0});
+  c.no_data = j.value("noData", std::int64_t{0});
+  c.consecutive_successes = j.value("consecutiveSuccesses", std::int64_t{0});
+  c.consecutive_errors = j.value("consecutiveErrors", std::int64_t{0});
+  return c;
+}
+
+namespace {
+// One look's effect on the running counts (the same rules as threshold_gate's loop).
+void count_look(ThresholdCarry& c, LookResult result) {
+  ++c.looks;
+  switch (result) {
+    case LookResult::successful:
+      ++c.successful;
+      ++c.consecutive_successes;
+      c.consecutive_errors = 0;
+      break;
+    case LookResult::failed:
+      ++c.failed;
+      c.consecutive_successes = 0;
+      c.consecutive_errors = 0;
+      break;
+    case LookResult::inconclusive:
+      ++c.inconclusive;
+      c.consecutive_successes = 0;
+      c.consecutive_errors = 0;
+      break;
+    case LookResult::error:
+      ++c.errors;
+      ++c.consecutive_errors;
+      c.consecutive_successes = 0;
+      break;
+    case LookResult::no_data: ++c.no_data; break;
+  }
+}
+}  // namespace
+
+ThresholdCarry fold_look(ThresholdCarry carry, const ThresholdLook& look, const ThresholdParams& params) {
+  validate_threshold_params(params);
+  count_look(carry, evaluate_look_with(look, params, optional_condition(params.success_condition),
+                                       optional_condition(params.failure_condition))
+                        .result);
+  return carry;
+}
+
+GateResult threshold_gate(std::span<const ThresholdLook> looks, const ThresholdParams& params,
+                          const ThresholdCarry& carry) {
   validate_threshold_params(params);
   const std::optional<Condition> success = optional_condition(params.success_condition);
   const std::optional<Condition> failure = optional_condition(params.failure_condition);
@@ -413,48 +477,22 @@ GateResult threshold_gate(std::span<const ThresholdLook> looks, const ThresholdP
                       {"consecutive_error_limit", params.consecutive_error_limit},
                       {"min_samples", params.min_samples}};
 
-  std::int64_t successful = 0;
-  std::int64_t failed = 0;
-  std::int64_t inconclusive = 0;
-  std::int64_t errors = 0;
-  std::int64_t no_data = 0;
-  std::int64_t consecutive_errors = 0;     // trailing run of error looks (no_data does not break it)
-  std::int64_t consecutive_successes = 0;  // trailing run of Successful measured looks
+  ThresholdCarry c = carry;
   nlohmann::json look_records = nlohmann::json::array();
   for (std::size_t i = 0; i < looks.size(); ++i) {
     const LookEvaluation look = evaluate_look_with(looks[i], params, success, failure);
-    nlohmann::json entry = {{"index", i}, {"result", to_string(look.result)}, {"n", look.n}};
+    nlohmann::json entry = {{"index", static_cast<std::int64_t>(i) + carry.looks}, {"result", to_string(look.result)}, {"n", look.n}};
     entry["value"] = look.value ? number(*look.value) : nullptr;
     if (look.dropped > 0) {
       entry["dropped_non_finite"] = look.dropped;
     }
     look_records.push_back(std::move(entry));
-    switch (look.result) {
-      case LookResult::successful:
-        ++successful;
-        ++consecutive_successes;
-        consecutive_errors = 0;
-        break;
-      case LookResult::failed:
-        ++failed;
-        consecutive_successes = 0;
-        consecutive_errors = 0;
-        break;
-      case LookResult::inconclusive:
-        ++inconclusive;
-        consecutive_successes = 0;
-        consecutive_errors = 0;
-        break;
-      case LookResult::error:
-        ++errors;
-        ++consecutive_errors;
-        consecutive_successes = 0;
-        break;
-      case LookResult::no_data:
-        ++no_data;
-        break;
-    }
+    count_look(c, look.result);
   }
+  const std::int64_t successful = c.successful, failed = c.failed, inconclusive = c.inconclusive, errors = c.errors,
+                     no_data = c.no_data, consecutive_errors = c.consecutive_errors,
+                     consecutive_successes = c.consecutive_successes;
+  if (carry.looks > 0) record["folded_looks"] = carry.looks;
   record["looks"] = std::move(look_records);
   record["counts"] = {{"successful", successful}, {"failed", failed},    {"inconclusive", inconclusive},
                       {"error", errors},          {"no_data", no_data}};

@@ -147,6 +147,20 @@ LookEvaluation evaluate_look(const ThresholdLook& look, const ThresholdParams& p
 // Conditions are parsed first, so a bad condition is a usage error even with no looks.
 GateResult threshold_gate(std::span<const ThresholdLook> looks, const ThresholdParams& params);
 
+// Looks folded out of a long history, so a record that keeps only the latest looks (the hub's
+// controller record has a size limit) decides as over all of them: their counts and the trailing
+// streaks they leave. threshold_gate with a carry continues from it; the look records it returns
+// are the kept looks only (indexes continue after the folded ones).
+struct ThresholdCarry {
+  std::int64_t looks = 0;
+  std::int64_t successful = 0, failed = 0, inconclusive = 0, errors = 0, no_data = 0;
+  std::int64_t consecutive_successes = 0, consecutive_errors = 0;
+  nlohmann::json to_json() const;
+  static ThresholdCarry from_json(const nlohmann::json& j);  // missing fields are 0
+};
+ThresholdCarry fold_look(ThresholdCarry carry, const ThresholdLook& look, const ThresholdParams& params);
+GateResult threshold_gate(std::span<const ThresholdLook> looks, const ThresholdParams& params, const ThresholdCarry& carry);
+
 // ---- proportion-vs-baseline -----------------------------------------------------------
 
 // Devices with the event (e.g. crashes_1h > 0) and devices reporting, per arm.

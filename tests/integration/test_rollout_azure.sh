@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Canary rollouts through the Azure provider: `aiot hub serve --api azure` serves a local hub file
+# holding a simulated fleet; the rollout is driven with AIOT_HUB=azure over HTTP (controller record
+# in a controller twin's tags with etag-checked writes, membership in tags, dispatch through
+# desired properties, gates from twin queries), while the simulator advances the same file
+# (`aiot --hub local:FILE sim advance`). A cloud hub has no simulated clock: each step pins the
+# CLI's clock to the simulator's with AIOT_NOW (docs/rollouts.md §8).
+# A good version succeeds (exit 0); the simulator's 2.1 (15% failed installs) is caught in the
+# canary and rolled back with every canary device on the baseline again (exit 3); journals verify.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$AIOT_SOURCE_DIR/tests/integration/azure_lib.sh"
+
+command -v python3 >/dev/null || skip "python3 is needed"
+
+spec() { # NAME VERSION
+  cat <<YAML
+apiVersion: aiot.dev/v1
+kind: Rollout
+metadata: {name: $1}
+spec:
+  artifact: {name: detector, version: "$2", uri: "https://models.example/detector-$2.onnx", sha256: "$(printf 'd%.0s' {1..64})"}
+  baseline: {version: auto, control: matched, stratifyBy: [hw]}
+  waves:
+    - {name: canary, size: {percent: 40}, bake: {min: 2h, max: 4h}}
+    - {name: all, size: {percent: 100}, bake: {min: 1h, max: 4h}}
+  gates:
+    - {name: install, type: outcome, successAtLeast: "95%", failureAbove: "8%", minSamples: 50}
+  analysis: {interval: 1h, warmup: 30m}
+  onFailure: {action: rollback}
+YAML
+}
+
+local_hub() { "$AIOT" --hub "local:$EMU_HUB" "$@" </dev/null; }
+sim_now() { local_hub sim status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["simTime"])'; }
+# over_azure ARGS...: aiot through the Azure provider with the CLI's clock pinned to the simulator's
+over_azure() { run env AIOT_NOW="$(sim_now)" "$AIOT" --hub azure "$@"; }
+
+# drive NAME: reconcile through Azure, advance the simulator 30 minutes, until a final phase.
+drive() {
+  local phase="" i
+  for ((i = 0; i < 40; i++)); do
+    over_azure rollout reconcile "$1" -o json
+    phase=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["phase"])' "$RUN_OUT" 2>/dev/null)
+    case "$phase" in SUCCEEDED | ROLLED_BACK | ABORTED | DENIED) break ;; esac
+    local_hub -q sim advance 30m >/dev/null
+  done
+  echo "$phase"
+}
+
+local_hub -q sim fleet --devices 200 --seed 21 >/dev/null || { fail "sim fleet"; finish; }
+start_azure_emulator || { fail "emulator start"; finish; }
+
+# --- a good version: canary -> all, succeeded ------------------------------------------------------
+spec det-good 3.0 > good.yaml
+over_azure rollout apply -f good.yaml
+expect_code 0
+expect_stderr_contains "Started rollout det-good: 2.0 -> 3.0 on 200 devices in 2 waves"
+# The rollout's state lives in the hub: the controller twin is in the emulator's store.
+run "$AIOT" --hub "local:$EMU_HUB" device show aiot-ctl-det-good -o json
+expect_code 0
+expect_stdout_contains '"aiotController"'
+expect_eq "good: final phase" SUCCEEDED "$(drive det-good)"
+over_azure rollout apply -f good.yaml --wait -o json
+expect_code 0
+expect_stdout_contains '"phase":"SUCCEEDED"'
+running_good=$(local_hub device list --where "properties.reported.aiot.ota.version = '3.0'" -o json | json_len)
+expect_eq "good: every device runs 3.0" 200 "$running_good"
+over_azure rollout audit verify det-good
+expect_code 0
+
+# --- the simulator's bad 2.1: caught in the canary, rolled back ------------------------------------
+spec det-bad 2.1 > bad.yaml
+over_azure rollout apply -f bad.yaml
+expect_code 0
+expect_eq "bad: final phase" ROLLED_BACK "$(drive det-bad)"
+over_azure rollout apply -f bad.yaml --wait -o json
+expect_code 3
+expect_stdout_contains '"phase":"ROLLED_BACK"'
+expect_stdout_contains '"verdict":"FAIL"'
+canary=$(local_hub device list --where "tags.aiot.rollouts.det-bad.wave = 'canary'" -o json | json_len)
+expect_eq "bad: the canary is 40% of the fleet" 80 "$canary"
+on_baseline=$(local_hub device list --where "tags.aiot.rollouts.det-bad.wave = 'canary' AND properties.reported.aiot.ota.version = '3.0' AND properties.reported.aiot.ota.state = 'succeeded'" -o json | json_len)
+expect_eq "bad: every canary device is back on the baseline 3.0" 80 "$on_baseline"
+never=$(local_hub device list --where "tags.aiot.rollouts.det-bad.wave = 'all' AND properties.desired.aiot.model.version = '2.1'" -o json | json_len)
+expect_eq "bad: the second wave was never dispatched" 0 "$never"
+over_azure rollout history det-bad
+expect_code 0
+expect_stdout_contains ROLLBACK_DONE
+over_azure rollout audit verify det-bad
+expect_code 0
+
+stop_azure_emulator
+finish
