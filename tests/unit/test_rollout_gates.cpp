@@ -544,3 +544,39 @@ TEST_CASE("distribution gate: too few devices") {
   CHECK(parse_direction("either") == Direction::either);
   CHECK_THROWS_AS(parse_direction("up"), Error);
 }
+
+TEST_CASE("threshold gate: looks folded into a carry decide as the whole history") {
+  // A long bake keeps only the latest looks in the hub record; the folded counts must give the
+  // same verdict and counts as replaying every look. Conditions: success >= 0.8, failure < 0.6.
+  ThresholdParams p;
+  p.name = "confidence";
+  p.success_condition = ">= 0.8";
+  p.failure_condition = "< 0.6";
+  p.failure_limit = 2;
+  p.inconclusive_limit = 100;
+  p.consecutive_success = 3;
+  auto look = [](double v) { return ThresholdLook{{v, v, v}, false}; };
+  // 168 hourly looks: every 50th failed (3 failures > failureLimit 2), the rest between (inconclusive)
+  // or successful.
+  std::vector<ThresholdLook> all;
+  for (int i = 0; i < 168; ++i) all.push_back(look(i % 50 == 7 ? 0.5 : (i % 3 == 0 ? 0.7 : 0.9)));
+  auto whole = threshold_gate(all, p);
+  for (std::size_t kept : {std::size_t{1}, std::size_t{12}, std::size_t{100}}) {
+    ThresholdCarry carry;
+    for (std::size_t i = 0; i + kept < all.size(); ++i) carry = fold_look(carry, all[i], p);
+    std::vector<ThresholdLook> tail(all.end() - static_cast<long>(kept), all.end());
+    auto folded = threshold_gate(tail, p, carry);
+    CHECK(folded.verdict == whole.verdict);
+    CHECK(folded.record["counts"] == whole.record["counts"]);
+    CHECK(folded.record["looks"].size() == kept);
+    CHECK(folded.record["looks"][0]["index"] == static_cast<std::int64_t>(168 - kept));
+    CHECK(ThresholdCarry::from_json(carry.to_json()).failed == carry.failed);
+  }
+  CHECK(whole.verdict == Verdict::fail);  // 4 failed looks (i = 7, 57, 107, 157) > 2
+  // A success streak that starts in the folded part continues into the kept looks.
+  std::vector<ThresholdLook> good(5, look(0.9));
+  ThresholdCarry c2 = fold_look(fold_look(ThresholdCarry{}, good[0], p), good[1], p);
+  CHECK(c2.consecutive_successes == 2);
+  CHECK(threshold_gate(std::span(good).subspan(2, 1), p, c2).verdict == Verdict::pass);  // 3 in a row
+  CHECK(threshold_gate(std::span(good).subspan(2, 1), p).verdict == Verdict::inconclusive);  // 1 alone
+}
