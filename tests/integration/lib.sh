@@ -49,7 +49,7 @@ trap on_exit EXIT
 # A clean environment: nothing from the caller's aiot settings or terminal leaks into the results.
 while read -r name; do
   case "$name" in
-    AIOT | AIOT_SOURCE_DIR) ;;
+    AIOT | AIOT_SOURCE_DIR | AIOT_BUILD_DIR) ;;
     AIOT_*) unset "$name" ;;
   esac
 done < <(compgen -e)

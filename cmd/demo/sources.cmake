@@ -1,0 +1,1 @@
+# Sources of cmd/demo: target_sources(aiot_cli PRIVATE demo/FILE.cpp)

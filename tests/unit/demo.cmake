@@ -1,0 +1,1 @@
+# Test sources of the demo: target_sources(aiot_tests PRIVATE cli/test_demo.cpp)
