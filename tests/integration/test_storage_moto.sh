@@ -28,7 +28,7 @@ export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 export AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
 export AWS_CONFIG_FILE="$TEST_TMP/no-aws-config" AWS_SHARED_CREDENTIALS_FILE="$TEST_TMP/no-aws-credentials"
 ENDPOINT="http://127.0.0.1:$PORT"
-S3() { aws --endpoint-url "$ENDPOINT" s3 "$@" --only-show-errors; }
+S3() { aws --endpoint-url "$ENDPOINT" s3 "$@" >/dev/null; }
 
 # AWS IoT rule output: Firehose objects holding newline-separated messages (no extension), and one
 # message per object from a direct S3 action.
@@ -60,7 +60,7 @@ PY
 cat >"$TEST_TMP/normalise.py" <<'PY'
 import json, re, sys
 doc = json.load(open(sys.argv[1]))
-drop = {'version', 'etag', 'sha256', 'ol_namespace', 'namespace', 'elapsed', 'elapsed_ms', 'duration_ms', 'started', 'finished', 'eventTime', 'runId'}
+drop = {'version', 'etag', 'sha256', 'ol_namespace', 'namespace', 'elapsed', 'elapsed_ms', 'duration_ms', 'started', 'finished', 'eventTime', 'runId', 'run_id', 'seconds', 'mb_per_s'}
 def norm(v):
     if isinstance(v, dict):
         return {k: norm(x) for k, x in sorted(v.items()) if k not in drop}
@@ -75,10 +75,13 @@ PY
 python3 "$TEST_TMP/gen.py" "$TEST_TMP/data" || fail "generating exports"
 S3 mb s3://telemetry && S3 cp --recursive "$TEST_TMP/data" s3://telemetry/ || fail "uploading to moto"
 
-audit_json() { # OUT INPUT [ENV...]: the audit as JSON, normalised
+audit_json() { # OUT INPUT [VAR=VALUE...] [-- AUDIT_ARGS...]: the audit as JSON, normalised
   local out=$1 input=$2
   shift 2
-  run env AWS_ENDPOINT_URL_S3="$ENDPOINT" "$@" "$AIOT" lineage audit --input "$input" -o json
+  local vars=() extra=()
+  while (($#)) && [[ "$1" != -- ]]; do vars+=("$1"); shift; done
+  (($#)) && shift && extra=("$@")
+  run env AWS_ENDPOINT_URL_S3="$ENDPOINT" "${vars[@]}" "$AIOT" lineage audit --input "$input" -o json "${extra[@]}"
   cp "$RUN_OUT" "$TEST_TMP/$out.raw.json"
   python3 "$TEST_TMP/normalise.py" "$TEST_TMP/$out.raw.json" >"$TEST_TMP/$out.json" 2>/dev/null ||
     fail "$out: audit output is not JSON"
@@ -108,8 +111,8 @@ expect_code 4
 
 # --- many objects ---------------------------------------------------------------------------------
 # 10,000 objects take ~90 s to upload to moto and ~55 s to audit here (RESULTS-storage.md), so CI
-# uses 600 in pages of 50; AIOT_STORAGE_TEST_OBJECTS=10000 runs the full size.
-MANY=${AIOT_STORAGE_TEST_OBJECTS:-600}
+# uses 300 in pages of 25; AIOT_STORAGE_TEST_OBJECTS=10000 runs the full size.
+MANY=${AIOT_STORAGE_TEST_OBJECTS:-300}
 python3 - "$TEST_TMP/many" "$MANY" <<'PY'
 import os, sys
 d = os.path.join(sys.argv[1], 'iot', '2026', '11', '26', '04')
@@ -122,7 +125,7 @@ started=$(date +%s)
 S3 mb s3://many && S3 cp --recursive "$TEST_TMP/many" s3://many/ || fail "uploading $MANY objects"
 echo "uploaded $MANY objects in $(($(date +%s) - started)) s" >&2
 started=$(date +%s)
-run env AWS_ENDPOINT_URL_S3="$ENDPOINT" AIOT_STORAGE_PAGE_SIZE=50 "$AIOT" lineage audit --input "s3://many/" -o json
+run env AWS_ENDPOINT_URL_S3="$ENDPOINT" AIOT_STORAGE_PAGE_SIZE=25 "$AIOT" lineage audit --input "s3://many/" --fail-on never -o json
 echo "audited $MANY objects in $(($(date +%s) - started)) s" >&2
 expect_code 0
 expect_stdout_contains "s3://many/iot/2026/11/26/04/00000.json"
