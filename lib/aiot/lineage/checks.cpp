@@ -56,9 +56,11 @@ struct FieldState {
   std::uint32_t same = 0;
   std::int64_t same_start = 0, same_end = 0;
   Sample same_first;
-  // OUT001: centred window, circular
+  bool fractional = false;  // has shown a non-whole value (STK001 skips counters, flags, classes)
+  // OUT001: centred window, circular, with the window's sum and sum of squares for a cheap pre-test
   std::vector<Sample> ring;
   std::size_t ring_head = 0, ring_n = 0;
+  double sum = 0, sum2 = 0;
 };
 
 struct OpenRun {
@@ -90,9 +92,9 @@ struct DeviceState {
   std::uint64_t records = 0;  // checked
   std::uint64_t duplicates = 0, flagged = 0, missing = 0;
   std::int64_t first_t = k_no_time, last_t = k_no_time, max_hub = k_no_time;
-  bool has_prev = false;
-  std::int64_t prev_dev_ts = 0;
-  std::int64_t prev_seq = -1;
+  std::int64_t max_dev_ts_order = k_no_time;  // highest device time of in-order records
+  std::int64_t max_seq = -1;                  // highest seq so far
+  std::uint64_t field_records = 0;            // records whose fields were checked
   // TS005
   std::deque<std::pair<std::int64_t, std::uint64_t>> recent;
   std::unordered_set<std::uint64_t> keys;
@@ -363,12 +365,25 @@ struct Checker::Impl {
     }
   }
 
+  void bump(Check c, const char* key) {
+    auto& a = results[index(c)].actual;
+    a[key] = a.value(key, std::uint64_t{0}) + 1;
+  }
+
   // --- per record --------------------------------------------------------------------------------
   void consume(const RecordBatch& b) {
     stats.malformed += b.malformed.size();
     stats.bytes += b.bytes;
-    for (const auto& m : b.malformed)
+    auto& mal = results[index(Check::MAL001)];
+    for (const auto& m : b.malformed) {
       if (malformed.size() < opt.max_examples * 4) malformed.push_back(m);
+      if (!mal.evaluated) continue;
+      ++mal.count;
+      Severity s = opt.policy->defaults.severity[index(Check::MAL001)].value_or(Severity::warn);
+      if (!mal.severity || s > *mal.severity) mal.severity = s;
+      if (s == Severity::error) ++mal.errors;
+      if (mal.examples.size() < opt.max_examples) mal.examples.push_back({m.input, m.offset, "", m.reason});
+    }
     stats.records_read += b.records.size();
     name_cache.fill({});
     for (const auto& r : b.records) record(b, r);
@@ -397,8 +412,13 @@ struct Checker::Impl {
           flag(Check::REG001, d, rec, t, Severity::error, in, off, [&] {
             return r.device_id.empty() ? std::string("no device id") : fmt::format("{} is not in the registry", r.device_id);
           });
-          rec_flagged = true;
         }
+        // An unknown sender's records take part in nothing else: its series means nothing here.
+        ++d.records;
+        ++d.flagged;
+        ++stats.records;
+        ++models[model_id(r.model_version)].records;
+        return;
       } else if ((!d.ledger->enabled || d.ledger->decommissioned) && on(Check::REG002, d)) {
         flag(Check::REG002, d, rec, t, Severity::error, in, off, [&] {
           return fmt::format("{} is {}", d.id, d.ledger->decommissioned ? "decommissioned" : "disabled");
@@ -436,49 +456,59 @@ struct Checker::Impl {
       if (d.last_t == k_no_time || t > d.last_t) d.last_t = t;
     }
 
+    bool in_order = true;
     if (dev_ts && hub_ts) {
       const std::int64_t ahead = *dev_ts - *hub_ts;
       if (ahead > d.th->future_warn_ms && on(Check::TS002, d)) {
         flag(Check::TS002, d, rec, t, ahead > d.th->future_error_ms ? Severity::error : Severity::warn, in, off,
              [&] { return fmt::format("device time {} ahead of the hub's", human_ms(ahead)); });
-        rec_flagged = true;
-      }
-      if (-ahead > d.th->late_after_ms && on(Check::TS007, d)) {
-        flag(Check::TS007, d, rec, t, Severity::warn, in, off,
-             [&] { return fmt::format("arrived {} after its device time", human_ms(-ahead)); });
-        rec_flagged = true;
+        // Its claimed time means nothing: not attributed, not ordered, not field-checked.
+        ++d.flagged;
+        ++models[model_id(r.model_version)].records;
+        return;
       }
       ++d.skew[skew_key(-ahead)];
       ++d.skew_n;
+      if (-ahead > d.th->late_after_ms && on(Check::TS007, d)) {
+        flag(Check::TS007, d, rec, t, Severity::warn, in, off,
+             [&] { return fmt::format("arrived {} after its device time", human_ms(-ahead)); });
+        bump(Check::TS007, "late");
+        rec_flagged = true;
+      }
     }
-    if (dev_ts) {
-      if (d.has_prev && *dev_ts < d.prev_dev_ts) {
-        bool reordered = r.seq >= 0 && d.prev_seq >= 0 && r.seq < d.prev_seq;
-        if (reordered && on(Check::TS007, d)) {
-          flag(Check::TS007, d, rec, t, Severity::warn, in, off, [&] {
-            return fmt::format("seq {} after seq {}: arrived out of order", r.seq, d.prev_seq);
-          });
-          rec_flagged = true;
-        } else if (!reordered && on(Check::TS004, d)) {
+    if (r.seq >= 0 && d.max_seq >= 0 && r.seq < d.max_seq) {
+      // Sent before a record that arrived earlier: an out-of-order arrival, which leaves the
+      // device's ordering state alone.
+      in_order = false;
+      bump(Check::TS007, "out_of_order_arrivals");
+      if (on(Check::TS007, d) && !rec_flagged) {
+        flag(Check::TS007, d, rec, t, Severity::warn, in, off,
+             [&] { return fmt::format("seq {} after seq {}: arrived out of order", r.seq, d.max_seq); });
+        rec_flagged = true;
+      }
+    } else if (dev_ts) {
+      if (d.max_dev_ts_order != k_no_time && *dev_ts < d.max_dev_ts_order) {
+        in_order = false;
+        if (on(Check::TS004, d)) {
           flag(Check::TS004, d, rec, t, Severity::warn, in, off, [&] {
-            return fmt::format("device time {} before the previous record's {}", when(*dev_ts), when(d.prev_dev_ts));
+            return fmt::format("device time {} before the device's latest {}", when(*dev_ts), when(d.max_dev_ts_order));
           });
           rec_flagged = true;
         }
-      }
-      d.has_prev = true;
-      d.prev_dev_ts = *dev_ts;
-      d.prev_seq = r.seq;
-      if (on(Check::TS006, d)) {
-        d.reorder.push({*dev_ts, in, off});
-        if (d.reorder.size() > k_reorder_depth) {
-          auto x = d.reorder.top();
-          d.reorder.pop();
-          gap_step(d, x);
+      } else {
+        d.max_dev_ts_order = *dev_ts;
+        if (on(Check::TS006, d)) {
+          d.reorder.push({*dev_ts, in, off});
+          if (d.reorder.size() > k_reorder_depth) {
+            auto x = d.reorder.top();
+            d.reorder.pop();
+            gap_step(d, x);
+          }
         }
       }
+      if (r.seq >= 0) d.max_seq = std::max(d.max_seq, r.seq);
     } else if (r.seq >= 0) {
-      d.prev_seq = r.seq;
+      d.max_seq = std::max(d.max_seq, r.seq);
     }
 
     // Attribution.
@@ -536,11 +566,15 @@ struct Checker::Impl {
 
     if (opt.profile) opt.profile->add_record(d.id, d.device_class, version);
 
-    // Fields.
-    const Field* f = b.fields_of(r);
-    RangeTable* ranges = range_table(schema, d.th);
-    for (std::uint32_t i = 0; i < r.field_count; ++i) field(d, f[i], rec, t, in, off, mid, ranges, model);
-    if (on(Check::CMP001, d)) {
+    // Fields: of records whose schema is known (all records without --schemas).
+    const bool check_fields = !(opt.schemas && !opt.schemas->empty() && !r.schema_id.empty() && !schema);
+    if (check_fields) {
+      ++d.field_records;
+      const Field* f = b.fields_of(r);
+      RangeTable* ranges = range_table(schema, d.th);
+      for (std::uint32_t i = 0; i < r.field_count; ++i) field(d, f[i], rec, t, in, off, mid, ranges, model, in_order);
+    }
+    if (check_fields && on(Check::CMP001, d)) {
       // Expected fields absent from this record: examples and runs (the count is settled in finish()).
       for (std::uint32_t fid = 0; fid < d.fields.size(); ++fid) {
         auto& fs = d.fields[fid];
@@ -576,7 +610,7 @@ struct Checker::Impl {
     auto& fs = d.fields[fid];
     if (!fs.known) {
       fs.known = true;
-      fs.first_record = d.records - 1;  // index among checked records
+      fs.first_record = d.field_records - 1;  // index among field-checked records
     }
   }
 
@@ -667,13 +701,13 @@ struct Checker::Impl {
   }
 
   void field(DeviceState& d, const Field& f, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off,
-             std::uint32_t mid, RangeTable* ranges, ModelAgg& model) {
+             std::uint32_t mid, RangeTable* ranges, ModelAgg& model, bool in_order) {
     const std::uint32_t fid = field_id(f.name);
     if (d.fields.size() <= fid) d.fields.resize(fid + 1);
     auto& fs = d.fields[fid];
     if (!fs.known) {
       fs.known = true;
-      fs.first_record = d.records - 1;
+      fs.first_record = d.field_records - 1;
     }
     if (opt.profile) {
       if (model.field_profiles.size() <= fid) model.field_profiles.resize(fid + 1, nullptr);
@@ -710,10 +744,12 @@ struct Checker::Impl {
       if (!why.empty()) {
         flag(Check::RNG001, d, rec, t, Severity::error, in, off, [&] { return why; });
         rec_flagged = true;
+        return;  // an invalid value is no sample of the sensor
       }
     }
 
-    if (f.kind != Field::Kind::number) return;
+    // STK001 and OUT001 look at the device's series: in-order records only.
+    if (f.kind != Field::Kind::number || !in_order) return;
     const double x = f.number;
     if (on(Check::STK001, d) && !d.th->stuck_ignore.count(field_names[fid])) {
       if (fs.has_last && x == fs.last) {
@@ -728,6 +764,7 @@ struct Checker::Impl {
     }
     fs.has_last = true;
     fs.last = x;
+    if (!fs.fractional && x != std::floor(x)) fs.fractional = true;
     if (on(Check::OUT001, d) && !d.th->outlier_ignore.count(field_names[fid])) {
       const std::size_t w = static_cast<std::size_t>(2 * d.th->hampel_k + 1);
       if (fs.ring.size() != w) {
@@ -738,15 +775,28 @@ struct Checker::Impl {
         fs.ring[(fs.ring_head + fs.ring_n) % w] = {x, t, off, rec, in, mid};
         ++fs.ring_n;
       } else {
+        const double old = fs.ring[fs.ring_head].x;
+        fs.sum -= old;
+        fs.sum2 -= old * old;
         fs.ring[fs.ring_head] = {x, t, off, rec, in, mid};
         fs.ring_head = (fs.ring_head + 1) % w;
+      }
+      fs.sum += x;
+      fs.sum2 += x * x;
+      if (fs.ring_head == 0 && fs.ring_n == w) {
+        // Re-add from scratch once per window: rounding errors never pile up.
+        fs.sum = fs.sum2 = 0;
+        for (const auto& smp : fs.ring) {
+          fs.sum += smp.x;
+          fs.sum2 += smp.x * smp.x;
+        }
       }
       if (fs.ring_n == w) judge_outlier(d, fs, fid);
     }
   }
 
   void end_stuck(DeviceState& d, FieldState& fs, std::uint32_t fid) {
-    if (fs.same >= static_cast<std::uint32_t>(d.th->stuck_min_run)) {
+    if (fs.same >= static_cast<std::uint32_t>(d.th->stuck_min_run) && fs.fractional) {
       const auto n = fs.same;
       finding(Check::STK001, d, Severity::warn, fs.same_first.input, fs.same_first.offset, [&] {
         return fmt::format("{} stuck at {} for {} samples", field_names[fid], fs.last, n);
@@ -764,6 +814,16 @@ struct Checker::Impl {
     const std::size_t w = fs.ring.size();
     const std::size_t k = w / 2;
     const Sample& mid = fs.ring[(fs.ring_head + k) % w];
+    {
+      // Pre-test on the window's mean and σ: a value within half the thresholds' σ of the mean is
+      // not judged further; this skips the two medians for most values.
+      const double n = static_cast<double>(w);
+      const double mean = fs.sum / n;
+      const double var = std::max(0.0, fs.sum2 / n - mean * mean);
+      const double dv = mid.x - mean;
+      const double c = 0.5 * std::min(d.th->hampel_nsigma, d.th->robust_z);
+      if (dv * dv <= c * c * var) return;
+    }
     std::array<double, 101> buf;
     const std::size_t n = std::min<std::size_t>(w, buf.size());
     for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring[i].x;
@@ -820,7 +880,7 @@ struct Checker::Impl {
         auto& fs = d.fields[fid];
         if (on(Check::STK001, d)) end_stuck(d, fs, fid);
         if (fs.known && on(Check::CMP001, d)) {
-          const std::uint64_t expected = d.records - fs.first_record;
+          const std::uint64_t expected = d.field_records - fs.first_record;
           const std::uint64_t miss = expected > fs.present ? expected - fs.present : 0;
           expected_values += expected;
           missing_values += miss;
@@ -904,6 +964,7 @@ struct Checker::Impl {
       results[index(c)].denominator = records;
     for (auto c : {Check::TS001, Check::TS005, Check::REG001, Check::REG002})
       results[index(c)].denominator = stats.records + stats.duplicates;
+    results[index(Check::MAL001)].denominator = stats.records_read + stats.malformed;
     results[index(Check::RNG001)].denominator = out.denominator;
     std::uint64_t intervals = 0;
     for (auto& dp : devices) intervals += dp->records > 0 ? dp->records - 1 : 0;
@@ -914,6 +975,8 @@ struct Checker::Impl {
     results[index(Check::STK001)].denominator = stuck_values;
     if (!results[index(Check::TS006)].actual.contains("missing_records")) results[index(Check::TS006)].actual["missing_records"] = 0;
     if (!results[index(Check::STK001)].actual.contains("samples")) results[index(Check::STK001)].actual["samples"] = 0;
+    for (const char* k : {"late", "out_of_order_arrivals"})
+      if (!results[index(Check::TS007)].actual.contains(k)) results[index(Check::TS007)].actual[k] = 0;
 
     drift();
     stats.fields = field_names.size();

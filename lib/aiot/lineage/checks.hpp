@@ -32,6 +32,8 @@
 //   TS003  devices whose median (hub_ts - device_ts) is beyond ±30 s (error beyond 5 min).
 //   FR001  devices whose last record is older than 1 h (error 24 h) before the window end (without
 //          --window: before the latest hub time in the data).
+//   MAL001 records the readers could not use (truncated or invalid JSON, binary, over-long lines,
+//          corrupt Avro blocks), each with input:offset.
 //   DRF001 (model version, numeric field) pairs whose PSI against the baseline profile ≥ 0.1
 //          (error ≥ 0.25); skipped without --baseline.
 #include <cstdint>

@@ -34,6 +34,7 @@ constexpr std::array<CheckInfo, k_check_count> k_catalog = {{
     {Check::ATT002, "ATT002", "payload model version differs from the ledger", Severity::error},
     {Check::REG001, "REG001", "sender not in the registry", Severity::error},
     {Check::REG002, "REG002", "disabled or decommissioned device still sending", Severity::error},
+    {Check::MAL001, "MAL001", "malformed records the readers could not use", Severity::warn},
 }};
 
 [[noreturn]] void bad(const std::string& origin, const YAML::Node& node, const std::string& what) {
@@ -255,7 +256,7 @@ void apply_checks(Thresholds& t, const YAML::Node& n, const std::string& origin,
     }
     auto c = parse_check(code);
     if (!c) bad(origin, kv.first, fmt::format("{}: unknown check '{}' (TS001..TS007, FR001, CMP001, RNG001, OUT001, STK001, "
-                                              "SCH001, DRF001, ATT001, ATT002, REG001, REG002)",
+                                              "SCH001, DRF001, ATT001, ATT002, REG001, REG002, MAL001)",
                                               path, code));
     apply_check(t, *c, kv.second, origin, path + "." + code);
   }
