@@ -232,23 +232,42 @@ Record& BatchBuilder::begin(std::uint64_t offset) {
   return r;
 }
 
+std::string_view BatchBuilder::keep_name(std::string_view name) {
+  // Records of one export mostly repeat the previous record's field names in the same order:
+  // point at that copy instead of storing the name again.
+  const std::size_t at = batch_.fields.size() - batch_.records.back().field_begin;
+  if (batch_.records.size() >= 2) {
+    const Record& previous = batch_.records[batch_.records.size() - 2];
+    if (at < previous.field_count) {
+      const std::string_view before = batch_.fields[previous.field_begin + at].name;
+      if (before == name) {
+        return before;
+      }
+    }
+  }
+  return batch_.text.keep(name);
+}
+
 void BatchBuilder::add_number(std::string_view name, double value, Field::Kind kind) {
+  const std::string_view kept = keep_name(name);
   Field& f = batch_.fields.emplace_back();
-  f.name = batch_.text.keep(name);
+  f.name = kept;
   f.kind = kind;
   f.number = value;
 }
 
 void BatchBuilder::add_text(std::string_view name, std::string_view text) {
+  const std::string_view kept = keep_name(name);
   Field& f = batch_.fields.emplace_back();
-  f.name = batch_.text.keep(name);
+  f.name = kept;
   f.kind = Field::Kind::text;
   f.text = batch_.text.keep(text);
 }
 
 void BatchBuilder::add_null(std::string_view name) {
+  const std::string_view kept = keep_name(name);
   Field& f = batch_.fields.emplace_back();
-  f.name = batch_.text.keep(name);
+  f.name = kept;
   f.kind = Field::Kind::null;
 }
 
@@ -279,19 +298,22 @@ inline std::uint64_t mix_bytes(std::uint64_t h, std::string_view s) {
 void BatchBuilder::commit() {
   Record& r = batch_.records.back();
   r.field_count = static_cast<std::uint32_t>(batch_.fields.size() - r.field_begin);
+  // Each field hashes on its own (independent chains the CPU overlaps), then the fields are
+  // combined in order.
   std::uint64_t h = 0xcbf29ce484222325ULL;
   for (std::uint32_t i = 0; i < r.field_count; ++i) {
     const Field& f = batch_.fields[r.field_begin + i];
-    h = mix_bytes(h, f.name);
-    h = mix(h, static_cast<std::uint64_t>(f.kind));
+    std::uint64_t value = static_cast<std::uint64_t>(f.kind);
     if (f.kind == Field::Kind::text) {
-      h = mix_bytes(h, f.text);
+      value = mix_bytes(value, f.text);
     } else if (f.kind != Field::Kind::null) {
       std::uint64_t bits = 0;
       const double v = f.number == 0 ? 0.0 : f.number;  // -0 == 0
       std::memcpy(&bits, &v, sizeof bits);
-      h = mix(h, bits);
+      value = mix(value, bits);
     }
+    const std::uint64_t field = mix_bytes(0x51ed270b27902b1dULL, f.name) ^ (value * 0xff51afd7ed558ccdULL);
+    h = (h ^ field) * 0x9e3779b97f4a7c15ULL + (h >> 31);
   }
   r.payload_hash = h;
   ++stats_.records;
@@ -453,15 +475,37 @@ bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 std::optional<std::int64_t> parse_utc_ms(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+00:00|-00:00)
-  int year, month, day, hour, minute, second;
-  if (s.size() < 20 || !digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' ||
-      !digits(s, 8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) ||
-      s[13] != ':' || !digits(s, 14, 2, minute) || s[16] != ':' || !digits(s, 17, 2, second)) {
+  if (s.size() < 20) {
     return std::nullopt;
   }
-  static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > k_days[month - 1] + (month == 2 && leap(year) ? 1 : 0) ||
-      hour > 23 || minute > 59 || second > 60) {
+  // Telemetry timestamps come in time order: the date, hour and minute of the previous one are
+  // usually the same, so keep the last "YYYY-MM-DDTHH:MM" and its value.
+  thread_local char cached_prefix[16];
+  thread_local std::int64_t cached_minute_ms = 0;
+  thread_local bool cached = false;
+  std::int64_t minute_ms = 0;
+  if (cached && std::memcmp(s.data(), cached_prefix, 16) == 0) {
+    minute_ms = cached_minute_ms;
+  } else {
+    int year, month, day, hour, minute;
+    if (!digits(s, 0, 4, year) || s[4] != '-' || !digits(s, 5, 2, month) || s[7] != '-' || !digits(s, 8, 2, day) ||
+        (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, hour) || s[13] != ':' ||
+        !digits(s, 14, 2, minute)) {
+      return std::nullopt;
+    }
+    static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > k_days[month - 1] + (month == 2 && leap(year) ? 1 : 0) ||
+        hour > 23 || minute > 59) {
+      return std::nullopt;
+    }
+    minute_ms = (days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+                 hour * 3600 + minute * 60) * 1000;
+    std::memcpy(cached_prefix, s.data(), 16);
+    cached_minute_ms = minute_ms;
+    cached = true;
+  }
+  int second = 0;
+  if (s[16] != ':' || !digits(s, 17, 2, second) || second > 60) {
     return std::nullopt;
   }
   std::size_t at = 19;
@@ -483,9 +527,7 @@ std::optional<std::int64_t> parse_utc_ms(std::string_view s) {
   if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "-00:00") {
     return std::nullopt;  // malformed, or an offset that is not UTC
   }
-  const std::int64_t secs = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
-                            hour * 3600 + minute * 60 + std::min(second, 59);
-  return secs * 1000 + millis;
+  return minute_ms + std::min(second, 59) * 1000 + millis;
 }
 
 std::optional<double> parse_number(std::string_view s) {

@@ -80,6 +80,7 @@ class BatchBuilder {
 
  private:
   void reset();
+  std::string_view keep_name(std::string_view name);
 
   std::uint32_t input_;
   const ReadOptions& opt_;
