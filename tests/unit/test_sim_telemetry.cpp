@@ -415,6 +415,7 @@ TEST_CASE("sim telemetry: every format parses and holds the manifest's records")
           }
           avro_value_decref(&value);
           avro_value_iface_decref(iface);
+          avro_schema_decref(schema);  // get_writer_schema hands out a reference
           avro_file_reader_close(reader);
         } else {
           auto text = gzip ? gunzip(path) : slurp(path);
