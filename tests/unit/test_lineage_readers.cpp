@@ -482,6 +482,9 @@ TEST_CASE("detection: Avro magic, JSON envelope keys, otherwise csv") {
   CHECK(detect_format("{\"a\":{\"clientId\":1}}") == Format::ndjson);  // nested keys do not count
   CHECK(detect_format("{\"EnqueuedTimeUtc\":\"x\",\"SystemProperties\":{\"a\":") == Format::iothub_json);  // cut off
   CHECK(detect_format("deviceId,ts\nd,1\n") == Format::csv);
+  // A malformed first line does not hide a JSON export behind it.
+  CHECK(detect_format("\x01\xfe garbage\n{\"EnqueuedTimeUtc\":\"x\",\"SystemProperties\":{}}\n") == Format::iothub_json);
+  CHECK(detect_format("{\"deviceId\":\"d\",\"ts\":\n{\"clientId\":\"d\",\"receivedAt\":1}\n") == Format::aws_s3_json);
   CHECK(detect_format("") == Format::csv);
   ReadOptions forced;
   forced.format = Format::csv;
@@ -656,6 +659,12 @@ TEST_CASE("iothub-avro: a corrupt block is reported at its offset and the next b
     REQUIRE(c.malformed.size() == 1);
     CHECK(c.malformed[0].offset == offsets[2]);
     CHECK(c.malformed[0].reason == "truncated Avro block: the input ends inside it");
+  }
+  SUBCASE("gzip'd Avro is detected after decompression; offsets are the same") {
+    const auto c = read_bytes(gzip(bytes));
+    CHECK(c.stats.detected == Format::iothub_avro);
+    REQUIRE(c.records.size() == 6);
+    CHECK(distinct_offsets(c) == offsets);
   }
   SUBCASE("not a container after the magic") {
     const auto c = read_bytes(std::string("Obj\x01\xff\xff", 6));

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <vector>
 
 #include "aiot/core/error.hpp"
 #include "aiot/lineage/read_internal.hpp"
@@ -62,36 +63,40 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-// Top-level keys of the first JSON object in `line`; best effort (the line may be cut off).
-Format detect_json_kind(std::string_view line) {
+// The kind of JSON export from the top-level keys of its first objects. Lines that do not parse
+// (a planted truncation, a cut-off last line of the head) fall back to looking for the quoted keys.
+Format detect_json_kind(const std::vector<std::string_view>& json_lines) {
   bool enqueued = false, system = false, aws = false;
   auto note = [&](std::string_view key) {
     enqueued = enqueued || key == "EnqueuedTimeUtc";
     system = system || key == "SystemProperties";
     aws = aws || key == "clientId" || key == "receivedAt";
   };
-  simdjson::padded_string padded(line);
   simdjson::ondemand::parser parser;
-  simdjson::ondemand::document doc;
-  simdjson::ondemand::object obj;
-  bool parsed = false;
-  if (!parser.iterate(padded).get(doc) && !doc.get_object().get(obj)) {
-    parsed = true;
-    for (auto field : obj) {
-      std::string_view key;
-      if (field.error() || field.unescaped_key().get(key)) {
-        parsed = false;
-        break;
+  for (const auto line : json_lines) {
+    simdjson::padded_string padded(line);
+    simdjson::ondemand::document doc;
+    simdjson::ondemand::object obj;
+    bool parsed = false;
+    if (!parser.iterate(padded).get(doc) && !doc.get_object().get(obj)) {
+      parsed = true;
+      for (auto field : obj) {
+        std::string_view key;
+        if (field.error() || field.unescaped_key().get(key)) {
+          parsed = false;
+          break;
+        }
+        note(key);
       }
-      note(key);
     }
-  }
-  if (!parsed) {
-    // A cut-off or broken first line: fall back to looking for the quoted key names.
-    note(line.find("\"EnqueuedTimeUtc\"") != std::string_view::npos ? "EnqueuedTimeUtc" : "");
-    note(line.find("\"SystemProperties\"") != std::string_view::npos ? "SystemProperties" : "");
-    note(line.find("\"clientId\"") != std::string_view::npos ? "clientId" : "");
-    note(line.find("\"receivedAt\"") != std::string_view::npos ? "receivedAt" : "");
+    if (parsed) {
+      break;  // one whole object decides
+    }
+    for (const std::string_view key : {"EnqueuedTimeUtc", "SystemProperties", "clientId", "receivedAt"}) {
+      if (line.find("\"" + std::string(key) + "\"") != std::string_view::npos) {
+        note(key);
+      }
+    }
   }
   if (enqueued && system) {
     return Format::iothub_json;
@@ -105,15 +110,28 @@ Format detect_format(std::string_view head) {
   if (head.substr(0, 4) == k_avro_magic) {
     return Format::iothub_avro;
   }
-  std::size_t at = head.substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-  while (at < head.size() && is_space(head[at])) {
-    ++at;
+  if (head.substr(0, 3) == "\xEF\xBB\xBF") {
+    head.remove_prefix(3);
   }
-  if (at < head.size() && head[at] == '{') {
-    const auto rest = head.substr(at);
-    return detect_json_kind(rest.substr(0, rest.find('\n')));
+  // JSON when a line of the head starts with '{' (the first line may be a malformed one); the
+  // first such lines say which JSON export it is.
+  std::vector<std::string_view> json_lines;
+  std::size_t at = 0;
+  while (at < head.size() && json_lines.size() < 8) {
+    std::size_t end = head.find('\n', at);
+    if (end == std::string_view::npos) {
+      end = head.size();
+    }
+    std::size_t first = at;
+    while (first < end && is_space(head[first])) {
+      ++first;
+    }
+    if (first < end && head[first] == '{') {
+      json_lines.push_back(head.substr(first, end - first));
+    }
+    at = end + 1;
   }
-  return Format::csv;
+  return json_lines.empty() ? Format::csv : detect_json_kind(json_lines);
 }
 
 namespace {
