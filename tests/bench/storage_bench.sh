@@ -77,7 +77,7 @@ PIDS+=($!)
 wait_port "$MOTO_PORT"
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 echo "uploading to moto..." >&2
-aws --endpoint-url "http://127.0.0.1:$MOTO_PORT" s3 mb s3://bench --only-show-errors
+aws --endpoint-url "http://127.0.0.1:$MOTO_PORT" s3 mb s3://bench >/dev/null
 aws --endpoint-url "http://127.0.0.1:$MOTO_PORT" s3 cp --recursive "$WORK/data" s3://bench/ --only-show-errors
 
 # --- timings: best of RUNS, the audit's JSON to /dev/null
