@@ -21,7 +21,13 @@ std::string summary_of(const nlohmann::json& e) {
     for (auto& [name, g] : e["gates"].items()) s += fmt::format(" {}={} ({})", name, g.value("verdict", ""), g.value("reason", ""));
     return s;
   }
-  if (op == "WAVE_DISPATCHED") return fmt::format("wave {}: {} devices ({} changed)", e.value("wave", ""), e.value("devices", 0), e.value("changed", 0));
+  if (op == "WAVE_DISPATCHED" || op == "WAVE_BATCH_DISPATCHED") {
+    std::string s = fmt::format("wave {}: {} devices ({} changed)", e.value("wave", ""), e.value("devices", 0), e.value("changed", 0));
+    // A paced wave (rate.maxInFlight / perMinute) goes out in batches.
+    if (!e.value("complete", true) || op == "WAVE_BATCH_DISPATCHED")
+      s += fmt::format(", {} of {} given", e.value("given", 0), e.value("total", 0));
+    return s;
+  }
   if (op == "PROMOTED") return fmt::format("{} -> {}: {}", e.value("from", ""), e.value("to", ""), e.value("why", ""));
   if (op == "ROLLBACK_STARTED") return fmt::format("{} devices to {}: {}", e.value("devices", 0), e.value("to", ""), e.value("reason", ""));
   if (op == "ROLLBACK_DONE") return fmt::format("{} of {} devices confirmed {}", e.value("verified", 0), e.value("devices", 0), e.value("to", ""));

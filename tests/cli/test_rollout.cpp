@@ -169,3 +169,78 @@ TEST_CASE("rollout: a tampered journal fails audit verify with the line number")
   CHECK(r.code == 3);
   CHECK(r.err.find("det-audit.jsonl:" + std::to_string(line) + ":") != std::string::npos);
 }
+
+TEST_CASE("rollout: rate.maxInFlight dispatches a wave in batches of devices not yet installed") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "300", "--seed", "3"}).code == 0);
+  aiot::test::write_text(h.cwd / "paced.yaml", spec("det-paced", "3.0", 40, "", "  rate: {maxInFlight: 25}\n"));
+  auto r = h.run({"rollout", "apply", "-f", "paced.yaml", "--wait", "-o", "json"});
+  CHECK(r.code == 0);
+  CHECK(json::parse(r.out)["phase"] == "SUCCEEDED");
+  CHECK(running(h) == std::map<std::string, int>{{"3.0", 300}});
+  CHECK(desired_version_max(h) == 2);  // batches never write a device twice
+  auto events = json::parse(h.run({"rollout", "history", "det-paced", "-o", "json"}).out);
+  std::map<std::string, int> given;  // per wave: devices over all batches
+  int batches = 0;
+  for (const auto& e : events) {
+    auto op = e["op"].get<std::string>();
+    if (op != "WAVE_DISPATCHED" && op != "WAVE_BATCH_DISPATCHED") continue;
+    ++batches;
+    CHECK(e["devices"].get<int>() <= 25);  // never more than maxInFlight at once
+    given[e["wave"].get<std::string>()] += e["devices"].get<int>();
+  }
+  CHECK(given == std::map<std::string, int>{{"canary", 120}, {"all", 180}});
+  CHECK(batches >= 12);  // 120 / 25 and 180 / 25, rounded up
+  CHECK(h.run({"rollout", "audit", "verify", "det-paced"}).code == 0);
+
+  // rate.perMinute: the first batch is one minute's worth.
+  aiot::test::write_text(h.cwd / "slow.yaml", spec("det-slow", "3.1", 40, "", "  rate: {perMinute: 7}\n"));
+  REQUIRE(h.run({"rollout", "apply", "-f", "slow.yaml"}).code == 0);
+  auto st = json::parse(h.run({"rollout", "status", "det-slow", "-o", "json"}).out);
+  CHECK(st["waves"][0]["state"] == "DISPATCHING");
+  CHECK(st["waves"][0]["dispatched"] == 7);
+}
+
+TEST_CASE("rollout: the hub record stays under IoT Hub's 8 KB tags limit over a 7-day bake with hourly looks") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "120", "--seed", "5"}).code == 0);
+  std::string yaml =
+      "apiVersion: aiot.dev/v1\nkind: Rollout\nmetadata: {name: det-long-bake}\nspec:\n"
+      "  artifact: {name: detector, version: \"3.0\", uri: \"https://models.example/detector-3.0.onnx\", sha256: \"" +
+      std::string(64, 'a') +
+      "\"}\n"
+      "  baseline: {version: auto, control: matched, stratifyBy: [hw]}\n"
+      "  waves:\n"
+      "    - {name: canary, size: {percent: 50}, bake: {min: 7d, max: 8d}}\n"
+      "  gates:\n"
+      "    - {name: install, type: outcome, successAtLeast: \"90%\", failureAbove: \"20%\", minSamples: 20}\n"
+      "    - {name: crash-free, type: proportion-vs-baseline, event: \"reported.aiot.health.crashes_1h > 0\", "
+      "maxIncrease: 30pp, minSamples: 20, dryRun: true}\n"
+      "    - {name: latency, type: distribution-vs-baseline, metric: reported.aiot.health.latency_p95_ms, tolerance: 50%, "
+      "minSamples: 20, dryRun: true}\n"
+      "    - {name: confidence, type: threshold, metric: reported.aiot.health.mean_confidence, successCondition: \">= 0.1\", "
+      "failureLimit: 3}\n"
+      "  analysis: {interval: 1h, warmup: 30m, looks: none}\n";
+  aiot::test::write_text(h.cwd / "long.yaml", yaml);
+  auto record_size = [&h] {
+    auto ctl = json::parse(h.run({"device", "show", "aiot-ctl-det-long-bake", "-o", "json"}).out);
+    return ctl["tags"].dump().size();
+  };
+  // Just before the end of the bake: 166 looks recorded, the last event a full gate evaluation.
+  auto mid = h.run({"rollout", "apply", "-f", "long.yaml", "--wait", "--timeout", "6d23h", "--allow-underpowered", "-o", "json"});
+  CHECK(mid.code == 6);
+  CHECK(json::parse(mid.out)["waves"][0]["looks"].get<int>() >= 160);
+  CHECK(record_size() < 8 * 1024);
+  auto r = h.run({"rollout", "apply", "-f", "long.yaml", "--wait", "--allow-underpowered", "-o", "json"});
+  CHECK(r.code == 0);
+  auto st = json::parse(r.out);
+  CHECK(st["phase"] == "SUCCEEDED");
+  CHECK(st["waves"][0]["looks"].get<int>() >= 168);  // a look an hour for 7 days
+  auto ctl = json::parse(h.run({"device", "show", "aiot-ctl-det-long-bake", "-o", "json"}).out);
+  CHECK(ctl["tags"].dump().size() < 8 * 1024);
+  // The threshold gate kept its latest looks and folded the rest into counts.
+  auto gate = ctl["tags"]["aiotController"]["waves"][0]["gates"]["confidence"];
+  CHECK(gate["looks"].size() <= 12);
+  CHECK(gate["folded"]["looks"].get<int>() + static_cast<int>(gate["looks"].size()) >= 168);
+  CHECK(h.run({"rollout", "audit", "verify", "det-long-bake"}).code == 0);
+}

@@ -18,6 +18,9 @@ const char* const k_phases[] = {"PLANNED",      "AWAITING_APPROVAL", "RUNNING", 
                                 "ROLLING_BACK", "ROLLED_BACK",       "ABORTED", "DENIED"};
 
 std::string ts(TimePoint t) { return format_rfc3339(t); }
+
+// Journal events up to this size (canonical JSON) ride in the hub record ahead of the file.
+constexpr std::size_t k_tail_inline_limit = 1024;
 TimePoint parse_ts(const json& v) {
   if (!v.is_string()) return {};
   return parse_rfc3339(v.get<std::string>()).value_or(TimePoint{});
@@ -81,8 +84,14 @@ void Controller::ensure_journal(const Loaded& l) {
   if (!st.contains("journalTail") || st["journalTail"].is_null()) return;
   auto path = journal_path(l.name);
   auto head = drop_incomplete_tail(path);
-  auto tail_seq = st["journalTail"].value("seq", std::int64_t{0});
-  if (head.seq + 1 == tail_seq) append_event(path, st["journalTail"]);
+  auto hub_head = JournalHead::from_json(st.value("journalHead", json::object()));
+  // A large event goes to the file before the hub (commit): when the hub write never happened,
+  // the file is ahead of the hub and that event did not take place.
+  if (head.seq > hub_head.seq) head = drop_events_after(path, hub_head.seq);
+  const auto& tail = st["journalTail"];
+  if (!tail.contains("op")) return;  // only {seq, hash}: the event went to the file first
+  auto tail_seq = tail.value("seq", std::int64_t{0});
+  if (head.seq + 1 == tail_seq) append_event(path, tail);
 }
 
 void Controller::commit(Loaded& l, json event) {
@@ -91,11 +100,26 @@ void Controller::commit(Loaded& l, json event) {
   event["actor"] = deps_.actor;
   event["rollout"] = l.name;
   auto next = chain(event, head);
+  // The record lives in device tags (8 KB on IoT Hub). A small event rides in it (journalTail)
+  // ahead of the file; a large one (gate evaluations) goes to the file first and the record keeps
+  // only its seq and hash, so the record stays small however long the rollout bakes.
+  bool file_first = canonical(event).size() > k_tail_inline_limit;
+  auto path = journal_path(l.name);
+  if (file_first) {
+    append_event(path, event);
+    l.s()["journalTail"] = next.to_json();
+  } else {
+    l.s()["journalTail"] = event;
+  }
   l.s()["journalHead"] = next.to_json();
-  l.s()["journalTail"] = event;
   l.s()["updatedAt"] = ts(l.now);
-  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-  append_event(journal_path(l.name), event);
+  try {
+    l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  } catch (...) {
+    if (file_first) drop_events_after(path, head.seq);  // the transition did not happen
+    throw;
+  }
+  if (!file_first) append_event(path, event);
 }
 
 void Controller::take_lease(Loaded& l, bool steal) {
@@ -294,6 +318,7 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
         // and replayed as n copies of its aggregate, which evaluates to the same look result.
         auto params = threshold_params(g);
         auto& gate_history = history[g.name];
+        if (!gate_history.is_object()) gate_history = json::object();
         std::vector<ThresholdLook> seq;
         for (const auto& past : gate_history.value("looks", json::array())) seq.push_back(stored_look(past));
         seq.push_back(look);

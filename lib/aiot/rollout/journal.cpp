@@ -151,4 +151,24 @@ JournalHead drop_incomplete_tail(const std::filesystem::path& path) {
   return file_head(path);
 }
 
+JournalHead drop_events_after(const std::filesystem::path& path, std::int64_t seq) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return file_head(path);
+  std::string text = fs::read_file(path);
+  std::size_t keep = 0, pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    if (nl == std::string::npos) break;
+    auto event = nlohmann::json::parse(text.substr(pos, nl - pos), nullptr, false);
+    if (event.is_discarded() || event.value("seq", std::int64_t{0}) > seq) break;
+    keep = nl + 1;
+    pos = nl + 1;
+  }
+  if (keep < text.size()) {
+    std::filesystem::resize_file(path, keep, ec);
+    if (ec) throw Error::failure(fmt::format("cannot repair the journal {}: {}", path.string(), ec.message()));
+  }
+  return file_head(path);
+}
+
 }  // namespace aiot::rollout

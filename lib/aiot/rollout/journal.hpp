@@ -52,4 +52,8 @@ JournalHead file_head(const std::filesystem::path& path);
 // the head of what remains.
 JournalHead drop_incomplete_tail(const std::filesystem::path& path);
 
+// Removes the events after `seq` (a file-first append whose hub write never happened: the hub's
+// head is the truth). Returns the head of what remains.
+JournalHead drop_events_after(const std::filesystem::path& path, std::int64_t seq);
+
 }  // namespace aiot::rollout
