@@ -1,11 +1,16 @@
 // aiot report: the group wires its verbs, one line each.
+#include <CLI/CLI.hpp>
+
 #include "cli/common.hpp"
 #include "groups.hpp"
+#include "report/verbs.hpp"
 
 namespace aiot::cli {
 
 void add_report_group(CLI::App& root, Dispatch& d) {
-  add_later_group(root, d, "report", "Governance reports", "governance reports");
+  auto* g = root.add_subcommand("report", "Governance reports: weekly, deterministic, decision-ready");
+  g->require_subcommand(1);
+  report::add_governance(*g, d);
 }
 
 }  // namespace aiot::cli
