@@ -40,7 +40,7 @@ CONN="DefaultEndpointsProtocol=http;AccountName=$ACCOUNT;AccountKey=$KEY;BlobEnd
 
 # --- helpers (Python standard library) ------------------------------------------------------------
 cat >"$TEST_TMP/azblob.py" <<'PY'
-"""Shared Key requests to a blob endpoint: mkcontainer C | upload C DIR | many C PREFIX N | sas"""
+"""Shared Key requests to a blob endpoint: mkcontainer C | upload C DIR | many C PREFIX N | sas [PERMISSIONS]"""
 import base64, datetime, hashlib, hmac, http.client, os, sys, threading, urllib.parse
 endpoint, account, key = sys.argv[1], sys.argv[2], sys.argv[3]
 url = urllib.parse.urlsplit(endpoint)
@@ -95,9 +95,10 @@ elif cmd == 'many':
               for i in range(int(sys.argv[7]))])
 elif cmd == 'sas':
     expiry = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
-    sts = '\n'.join([account, 'rl', 'b', 'sco', '', expiry, '', '', VERSION, '']) + '\n'
+    perms = sys.argv[5] if len(sys.argv) > 5 else 'rl'
+    sts = '\n'.join([account, perms, 'b', 'sco', '', expiry, '', '', VERSION, '']) + '\n'
     sig = base64.b64encode(hmac.new(base64.b64decode(key), sts.encode(), hashlib.sha256).digest()).decode()
-    print(urllib.parse.urlencode({'sv': VERSION, 'ss': 'b', 'srt': 'sco', 'sp': 'rl', 'se': expiry, 'sig': sig}))
+    print(urllib.parse.urlencode({'sv': VERSION, 'ss': 'b', 'srt': 'sco', 'sp': perms, 'se': expiry, 'sig': sig}))
 PY
 
 # IoT Hub routing exports: JSON (one message per line) and Avro (null codec), 2 partitions, 3 hours.
@@ -216,6 +217,13 @@ bad_sas=$(printf '%s' "$SAS" | sed 's/sig=[^&]*/sig=AAAA/')
 aiot lineage audit --input "$EP/exports/aiot-hub/?$bad_sas"
 expect_code 4
 expect_stderr_contains "403"
+
+# A SAS that may list but not read: the listing works, the first object's 403 stops the audit.
+list_only=$($AZ sas l)
+aiot lineage audit --input "$EP/exports/aiot-hub/?$list_only"
+expect_code 4
+expect_stderr_contains "$EP/exports/aiot-hub/0/2026/11/26/03/10.json"
+expect_stderr_not_contains "sig="
 
 run env AZURE_STORAGE_CONNECTION_STRING="$CONN" "$AIOT" lineage audit --input "az://$ACCOUNT/nosuchcontainer/"
 [[ "$RUN_CODE" != 0 && "$RUN_CODE" != 4 ]] && pass "a missing container fails without exit 0/4" || fail "missing container: exit $RUN_CODE"
