@@ -24,6 +24,8 @@
 #include "aiot/lineage/profile.hpp"
 #include "aiot/lineage/readers.hpp"
 #include "aiot/rollout/journal.hpp"
+#include "aiot/sim/simulator.hpp"
+#include "aiot/sim/store.hpp"
 #include "aiot/storage/inputs.hpp"
 #include "cli/common.hpp"
 #include "lineage/verbs.hpp"
@@ -214,7 +216,15 @@ int run_audit(Context& ctx, const AuditOptions& o) {
     al::LedgerOptions lo;
     lo.install_window_ms = policy.defaults.install_window_ms;
     lo.class_tags = policy.class_tags;
-    ledger = al::Ledger::build(devices, journals, lo);
+    // A simulated local hub keeps every device's install reports: they settle each transition.
+    std::vector<al::ReportedInstall> installs;
+    if (auto* local = dynamic_cast<hub::local::LocalHub*>(registry.hub); local && sim::is_simulated(*local)) {
+      auto ms = [](TimePoint t) { return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count(); };
+      sim::Store store(local->path(), false);
+      for (const auto& e : store.installs())
+        installs.push_back({e.device_id, ms(e.started), ms(e.done), e.from_version, e.to_version, e.succeeded});
+    }
+    ledger = al::Ledger::build(devices, journals, lo, installs);
   } else if (!o.journal.empty()) {
     warn(ctx, "--journal is ignored with --registry none: attribution needs the registry");
   }

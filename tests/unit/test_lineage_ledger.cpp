@@ -147,3 +147,32 @@ TEST_CASE("registry states: disabled, decommissioned, controller devices, no ver
   CHECK(j["cam-1"][0]["version"] == "1.0");
   CHECK(j["cam-1"][0]["from"].is_null());
 }
+
+TEST_CASE("reported install history settles every transition, not only the last one") {
+  // Rollout vision-2 sends 2.0 to cam-1 (canary, 10:00) and the install fails at 10:20; a manual
+  // update to 2.2 starts 16:00 and succeeds 16:05. The registry only shows the last report.
+  auto cam = device("cam-1", "pi5", {{"vision-2", {{"wave", "canary"}}}}, "2.2", ota("succeeded", "2.2", "2026-11-23T16:05:00Z"));
+  std::vector<json> j = journal(false);
+  for (auto& e : j) {
+    if (e["op"] == "PLANNED") {
+      e["baseline"] = "1.0";
+      e["target"] = "2.0";
+    }
+  }
+  std::vector<ReportedInstall> installs = {
+      {"cam-1", ms("2026-11-23T10:01:00Z"), ms("2026-11-23T10:20:00Z"), "1.0", "2.0", false},
+      {"cam-1", ms("2026-11-23T16:00:00Z"), ms("2026-11-23T16:05:00Z"), "1.0", "2.2", true},
+  };
+  auto without = Ledger::build({cam}, {j}, {});
+  auto with = Ledger::build({cam}, {j}, {}, installs);
+  const auto t = ms("2026-11-23T13:00:00Z");
+  // Without the history the failed canary install is invisible: the ledger believes 2.0.
+  CHECK(without.attribute(*without.find("cam-1"), t, "1.0").status == Attribution::Status::mismatch);
+  CHECK(with.attribute(*with.find("cam-1"), t, "1.0").status == Attribution::Status::ok);
+  auto leak = with.attribute(*with.find("cam-1"), t, "2.0");
+  CHECK(leak.status == Attribution::Status::mismatch);
+  CHECK(leak.interval->reason.find("failed install") == 0);
+  CHECK(with.attribute(*with.find("cam-1"), ms("2026-11-23T16:03:00Z"), "").version == "1.0");
+  CHECK(with.attribute(*with.find("cam-1"), ms("2026-11-23T16:06:00Z"), "").version == "2.2");
+  CHECK(with.attribute(*with.find("cam-1"), ms("2026-11-23T18:00:00Z"), "1.0").status == Attribution::Status::mismatch);
+}

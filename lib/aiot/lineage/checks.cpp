@@ -61,6 +61,10 @@ struct FieldState {
   std::vector<Sample> ring;
   std::size_t ring_head = 0, ring_n = 0;
   double sum = 0, sum2 = 0;
+  // The series' typical window σ (a robust running mean): floors the window's MAD, whose
+  // estimate from 31 values is noisy enough to call plain noise an outlier now and then.
+  double sd_avg = 0;
+  std::uint32_t sd_n = 0;
 };
 
 struct OpenRun {
@@ -736,6 +740,11 @@ struct Checker::Impl {
           if ((range->min && f.number < *range->min) || (range->max && f.number > *range->max))
             why = fmt::format("{} = {} outside [{}, {}]", f.name, f.number, range->min ? fmt::format("{}", *range->min) : "-inf",
                               range->max ? fmt::format("{}", *range->max) : "inf");
+          else if (!range->allowed.empty()) {
+            auto text = fmt::format("{}", f.number);
+            if (std::find(range->allowed.begin(), range->allowed.end(), text) == range->allowed.end())
+              why = fmt::format("{} = {} not in the enum", f.name, text);
+          }
         } else if (f.kind == Field::Kind::text && !range->allowed.empty()) {
           if (std::find(range->allowed.begin(), range->allowed.end(), f.text) == range->allowed.end())
             why = fmt::format("{} = '{}' not in the enum", f.name, f.text);
@@ -820,17 +829,22 @@ struct Checker::Impl {
       const double n = static_cast<double>(w);
       const double mean = fs.sum / n;
       const double var = std::max(0.0, fs.sum2 / n - mean * mean);
+      const double wsd = std::sqrt(var);
+      if (fs.sd_n == 0) fs.sd_avg = wsd;
+      else fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) / (fs.sd_n < 64 ? fs.sd_n + 1.0 : 64.0);
+      ++fs.sd_n;
       const double dv = mid.x - mean;
       const double c = 0.5 * std::min(d.th->hampel_nsigma, d.th->robust_z);
-      if (dv * dv <= c * c * var) return;
+      if (dv * dv <= c * c * std::min(var, fs.sd_avg * fs.sd_avg)) return;
     }
     std::array<double, 101> buf;
     const std::size_t n = std::min<std::size_t>(w, buf.size());
     for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring[i].x;
     const double med = median_of(buf.data(), n);
     for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring[i].x - med);
-    const double mad = median_of(buf.data(), n);
-    if (mad <= 0) return;  // a flat window cannot judge (and stuck values are STK001's)
+    const double window_mad = median_of(buf.data(), n);
+    if (window_mad <= 0) return;  // a flat window cannot judge (and stuck values are STK001's)
+    const double mad = std::max(window_mad, 0.75 * 0.6745 * fs.sd_avg);
     const double dev = std::fabs(mid.x - med);
     const bool hampel = dev > d.th->hampel_nsigma * 1.4826 * mad;
     const bool robust = 0.6745 * dev / mad > d.th->robust_z;

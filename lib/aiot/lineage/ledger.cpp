@@ -15,6 +15,7 @@ struct Transition {
   std::string from, to, reason;
   std::int64_t installed_at = k_min_time;  // reported install time of `to`, when known
   bool failed = false;                     // the device reports it still runs `from`
+  bool settled = false;                    // a reported install answered it
 };
 
 std::int64_t to_ms(TimePoint t) {
@@ -83,8 +84,12 @@ void finish_intervals(LedgerDevice& ld) {
 }  // namespace
 
 Ledger Ledger::build(const std::vector<hub::Device>& devices, const std::vector<std::vector<json>>& journals,
-                     const LedgerOptions& options) {
+                     const LedgerOptions& options, const std::vector<ReportedInstall>& installs) {
   Ledger ledger;
+  std::unordered_map<std::string, std::vector<const ReportedInstall*>> installs_of;
+  for (const auto& i : installs) installs_of[i.device].push_back(&i);
+  for (auto& [id, list] : installs_of)
+    std::stable_sort(list.begin(), list.end(), [](const auto* a, const auto* b) { return a->done_ms < b->done_ms; });
   for (const auto& events : journals)
     for (const auto& e : events)
       if (e.value("op", "") == "PLANNED" && e.contains("target") && e["target"].is_string()) ledger.add_target(e["target"]);
@@ -105,6 +110,25 @@ Ledger Ledger::build(const std::vector<hub::Device>& devices, const std::vector<
     std::vector<Transition> tr;
     for (const auto& events : journals) add_transitions(d, events, tr);
     std::stable_sort(tr.begin(), tr.end(), [](const Transition& a, const Transition& b) { return a.t < b.t; });
+    if (auto it = installs_of.find(d.id); it != installs_of.end()) {
+      for (const auto* e : it->second) {
+        Transition* answered = nullptr;
+        for (auto x = tr.rbegin(); x != tr.rend(); ++x)
+          if (!x->settled && x->to == e->to && x->t <= e->done_ms) {
+            answered = &*x;
+            break;
+          }
+        if (!answered) {
+          tr.push_back({e->started_ms, e->from, e->to, "reported install"});
+          std::stable_sort(tr.begin(), tr.end(), [](const Transition& a, const Transition& b) { return a.t < b.t; });
+          for (auto& x : tr)
+            if (!x.settled && x.reason == "reported install" && x.t == e->started_ms && x.to == e->to) answered = &x;
+        }
+        answered->installed_at = e->done_ms;
+        answered->failed = !e->succeeded;
+        answered->settled = true;
+      }
+    }
 
     const auto current = str_at(d.reported, {"aiot", "model", "version"});
     const json ota = d.reported.is_object() && d.reported.contains("aiot") && d.reported["aiot"].is_object()
@@ -121,6 +145,7 @@ Ledger Ledger::build(const std::vector<hub::Device>& devices, const std::vector<
       if (ota_ts && !ota_version.empty()) {
         for (auto it = tr.rbegin(); it != tr.rend(); ++it) {
           if (it->to != ota_version || it->t > *ota_ts) continue;
+          if (it->settled) break;
           if (ota_state == "succeeded") it->installed_at = *ota_ts;
           if (ota_state == "failed") {
             it->failed = true;

@@ -62,6 +62,17 @@ struct Attribution {
   bool leak = false;  // mismatch claiming a rollout's target version the device was not sent (yet)
 };
 
+// A device's own report of an install attempt that ended (reported aiot.ota history, where a hub
+// keeps one: the local simulator records every final report). It settles the journal transition
+// it answers exactly; one that answers none (a manual update) becomes a transition of its own.
+struct ReportedInstall {
+  std::string device;
+  std::int64_t started_ms = 0;  // the device began the attempt
+  std::int64_t done_ms = 0;     // its final report: from here on `to` runs, when it succeeded
+  std::string from, to;
+  bool succeeded = true;
+};
+
 struct LedgerOptions {
   std::int64_t install_window_ms = 45 * 60'000;
   std::vector<std::string> class_tags = {"class", "hw"};
@@ -72,7 +83,7 @@ class Ledger {
   // devices: the registry (controller devices aiot-ctl-* are skipped); journals: each rollout's
   // events in order (read_journal of every <rollout>.jsonl).
   static Ledger build(const std::vector<hub::Device>& devices, const std::vector<std::vector<nlohmann::json>>& journals,
-                      const LedgerOptions& options);
+                      const LedgerOptions& options, const std::vector<ReportedInstall>& installs = {});
 
   const LedgerDevice* find(std::string_view id) const;
   std::size_t size() const { return devices_.size(); }

@@ -371,7 +371,8 @@ TelemetrySchema SchemaRegistry::parse(const std::string& text, const std::string
     throw Error::usage(fmt::format("{}:{}:{}: {}", origin, e.mark.line + 1, e.mark.column + 1, e.msg));
   }
   if (!root || !root.IsMap()) throw Error::usage(fmt::format("{}: a schema is a mapping with id and fields", origin));
-  expect_keys(root, origin, "schema", {"id", "version", "description", "fields", "interval", "$schema", "title"});
+  // expectedIntervalMs and decimals: the shape of `aiot sim telemetry`'s manifest telemetrySchema.
+  expect_keys(root, origin, "schema", {"id", "version", "description", "fields", "interval", "expectedIntervalMs", "$schema", "title"});
   TelemetrySchema s;
   s.origin = origin;
   if (!root["id"]) bad(origin, root, "schema: 'id' is required (the schema id records carry)");
@@ -383,7 +384,7 @@ TelemetrySchema SchemaRegistry::parse(const std::string& text, const std::string
       const auto path = "fields." + name;
       FieldSpec f;
       const auto& n = kv.second;
-      expect_keys(n, origin, path, {"type", "unit", "min", "max", "enum", "required", "description"});
+      expect_keys(n, origin, path, {"type", "unit", "min", "max", "enum", "required", "description", "decimals"});
       if (n["type"]) {
         f.type = scalar(n["type"], origin, path + ".type");
         if (f.type != "number" && f.type != "integer" && f.type != "string" && f.type != "boolean" && f.type != "any")
@@ -401,6 +402,7 @@ TelemetrySchema SchemaRegistry::parse(const std::string& text, const std::string
       s.fields[name] = std::move(f);
     }
   }
+  if (auto ms = root["expectedIntervalMs"]) s.interval_ms["default"] = static_cast<std::int64_t>(number(ms, origin, "expectedIntervalMs"));
   if (auto iv = root["interval"]) {
     if (iv.IsScalar()) s.interval_ms["default"] = duration_ms(iv, origin, "interval");
     else if (iv.IsMap())

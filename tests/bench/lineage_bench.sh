@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Benchmark of `aiot lineage audit` (issue 6): generated NDJSON exports of a 500-device fleet at a
+# 1-minute interval, about 1 GB and 2 GB, audited end to end (all checks, registry attribution,
+# audit.json); in the same run a Python loop that only parses each line with json.loads; wall
+# time, CPU time and peak RSS from /usr/bin/time -v. Results go to tests/bench/RESULTS-lineage.md
+# by hand.
+#
+#   AIOT=build-release/cmd/aiot tests/bench/lineage_bench.sh            # both sizes
+#   SIZES="96" AIOT=... tests/bench/lineage_bench.sh                       # hours per export
+set -euo pipefail
+
+AIOT=${AIOT:-build/cmd/aiot}
+AIOT=$(cd "$(dirname "$AIOT")" && pwd)/$(basename "$AIOT")
+SIZES=${SIZES:-"96 192"}  # hours at 1 min x 500 devices: ~1.0 GB and ~2.0 GB
+WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/aiot-lineage-bench.XXXXXX")}
+KEEP=${KEEP:-0}
+[[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+
+export AIOT_HUB="local:$WORK/hub.db" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" AIOT_NOW=2026-11-23T00:00:00Z
+cleanup() { [[ "$KEEP" == 1 ]] || rm -rf "$WORK"; }
+trap cleanup EXIT
+
+"$AIOT" sim fleet --devices 500 --seed 1 -q >/dev/null
+
+# measure LABEL CMD...: prints "LABEL wall_s cpu_s max_rss_kb exit"
+measure() {
+  local label=$1
+  shift
+  local log="$WORK/time.$label.txt" code=0
+  /usr/bin/time -v "$@" >/dev/null 2>"$log" || code=$?
+  local wall cpu_user cpu_sys rss
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log" | awk -F: '{ if (NF == 3) print $1*3600 + $2*60 + $3; else print $1*60 + $2 }')
+  cpu_user=$(awk -F': ' '/User time/ {print $2}' "$log")
+  cpu_sys=$(awk -F': ' '/System time/ {print $2}' "$log")
+  rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  echo "$label $wall $(echo "$cpu_user + $cpu_sys" | bc) $rss $code"
+}
+
+printf '%-22s %10s %9s %9s %9s %11s %6s\n' "run" "MB" "wall s" "cpu s" "MB/s" "peak RSS MB" "exit"
+for hours in $SIZES; do
+  out="$WORK/gen-$hours"
+  "$AIOT" sim telemetry --out "$out" --hours "$hours" --interval 1m --defects 0.0005 --seed 5 -q >/dev/null
+  file="$out/data/telemetry.ndjson"
+  bytes=$(stat -c %s "$file")
+  mb=$(echo "scale=1; $bytes / 1000000" | bc)
+  cat /dev/null "$file" >/dev/null  # page cache warm for both contenders
+  for run in audit python; do
+    if [[ $run == audit ]]; then
+      line=$(measure "audit-${hours}h" "$AIOT" lineage audit --input "$file" --fail-on never --out "$WORK/audit-$hours.json")
+    else
+      line=$(measure "python-${hours}h" python3 -c '
+import json, sys
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        try:
+            json.loads(line)
+        except ValueError:
+            pass
+' "$file")
+    fi
+    read -r label wall cpu rss code <<<"$line"
+    printf '%-22s %10s %9s %9s %9s %11s %6s\n' "$label" "$mb" "$wall" "$cpu" "$(echo "scale=0; $bytes / 1000000 / $wall" | bc)" \
+      "$((rss / 1024))" "$code"
+  done
+  python3 -c "import json; s = json.load(open('$WORK/audit-$hours.json'))['statistics']; print('  audit: records', s['records_read'], 'devices', s['devices'], 'malformed', s['malformed'], 'verdict-internal MB/s', s['mb_per_s'])"
+  rm -rf "$out"
+done
