@@ -674,6 +674,30 @@ TEST_CASE("iothub-avro: a corrupt block is reported at its offset and the next b
   }
 }
 
+TEST_CASE("iothub-avro: a record whose lengths do not fit its block is reported, not handed to Avro C") {
+  TempDir dir;
+  const auto path = dir.path / "plain.avro";
+  write_avro(path, avro_messages(6), "null", 2);
+  std::string bytes = read_file_bytes(path);
+  const auto offsets = distinct_offsets(read_bytes(bytes));
+  REQUIRE(offsets.size() == 3);
+  // Block 2: count and size varints, then the first record's EnqueuedTimeUtc length.
+  std::size_t at = offsets[1];
+  for (int varint = 0; varint < 2; ++varint) {
+    while ((static_cast<unsigned char>(bytes[at]) & 0x80) != 0) {
+      ++at;
+    }
+    ++at;
+  }
+  CHECK(bytes[at] == 2 * 28);  // "2026-11-20T10:00:01.2500000Z"
+  bytes[at] = static_cast<char>(0xff);  // now a varint running into the text: thousands of bytes
+  const auto c = read_bytes(bytes);
+  REQUIRE(c.malformed.size() == 1);
+  CHECK(c.malformed[0].offset == offsets[1]);
+  CHECK(c.malformed[0].reason == "corrupt Avro block: records 1..2 of 2 unreadable (the encoding does not match the schema)");
+  CHECK(c.records.size() == 4);
+}
+
 TEST_CASE("discover_files: files, directories, globs with **, sorted and de-duplicated; no match is a usage error") {
   TempDir dir;
   dir.write("hub/0/2026/11/20/10/00.json", "{}\n");

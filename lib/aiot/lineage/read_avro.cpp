@@ -222,6 +222,109 @@ bool avro_text(avro_value_t* value, std::string& scratch, std::string_view& out)
   }
 }
 
+// Walks one datum's encoding against the writer schema without allocating anything. Avro C
+// allocates whatever length a corrupt varint claims before it notices the data is short, so every
+// record is checked first and only records that fit their block are handed to it.
+class DatumCheck {
+ public:
+  DatumCheck(const char* begin, const char* end) : pos_(begin), end_(end) {}
+  const char* pos() const { return pos_; }
+
+  bool datum(avro_schema_t s, int depth = 0) {
+    if (depth > 64) {
+      return false;
+    }
+    std::int64_t v = 0;
+    switch (avro_typeof(s)) {
+      case AVRO_STRING:
+      case AVRO_BYTES:
+        return varint(v) && skip(v);
+      case AVRO_INT32:
+      case AVRO_INT64:
+        return varint(v);
+      case AVRO_FLOAT:
+        return skip(4);
+      case AVRO_DOUBLE:
+        return skip(8);
+      case AVRO_BOOLEAN:
+        return skip(1);
+      case AVRO_NULL:
+        return true;
+      case AVRO_ENUM:
+        return varint(v) && v >= 0 && v < avro_schema_enum_number_of_symbols(s);
+      case AVRO_FIXED:
+        return skip(avro_schema_fixed_size(s));
+      case AVRO_RECORD:
+        for (size_t i = 0; i < avro_schema_record_size(s); ++i) {
+          if (!datum(avro_schema_record_field_get_by_index(s, static_cast<int>(i)), depth + 1)) {
+            return false;
+          }
+        }
+        return true;
+      case AVRO_UNION:
+        return varint(v) && v >= 0 && static_cast<std::uint64_t>(v) < avro_schema_union_size(s) &&
+               datum(avro_schema_union_branch(s, static_cast<int>(v)), depth + 1);
+      case AVRO_MAP:
+      case AVRO_ARRAY:
+        for (;;) {
+          std::int64_t count = 0, ignored_size = 0;
+          if (!varint(count)) {
+            return false;
+          }
+          if (count == 0) {
+            return true;
+          }
+          if (count < 0) {
+            count = -count;
+            if (!varint(ignored_size)) {
+              return false;
+            }
+          }
+          if (count > (1 << 24)) {
+            return false;
+          }
+          for (std::int64_t i = 0; i < count; ++i) {
+            if (avro_typeof(s) == AVRO_MAP) {
+              if (!varint(v) || !skip(v) || !datum(avro_schema_map_values(s), depth + 1)) {
+                return false;
+              }
+            } else if (!datum(avro_schema_array_items(s), depth + 1)) {
+              return false;
+            }
+          }
+        }
+      case AVRO_LINK:
+        return datum(avro_schema_link_target(s), depth + 1);
+      default:
+        return false;
+    }
+  }
+
+ private:
+  bool varint(std::int64_t& out) {
+    std::uint64_t v = 0;
+    for (int shift = 0; shift < 64 && pos_ < end_; shift += 7) {
+      const auto byte = static_cast<unsigned char>(*pos_++);
+      v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if ((byte & 0x80) == 0) {
+        out = static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+        return true;
+      }
+    }
+    return false;
+  }
+  bool skip(std::int64_t n) {
+    if (n < 0 || n > end_ - pos_) {
+      return false;
+    }
+    pos_ += n;
+    return true;
+  }
+
+  const char* pos_;
+  const char* end_;
+};
+
 // The IoT Hub Message record (or anything record-shaped with a Body).
 bool is_message_schema(avro_schema_t schema) {
   return is_avro_record(schema) && avro_schema_record_field_get(schema, "Body") != nullptr;
@@ -392,18 +495,29 @@ void AvroReader::read_blocks() {
       }
       data = inflated_;
     }
-    avro_reader_t reader = avro_reader_memory(data.data(), static_cast<int64_t>(data.size()));
-    for (std::int64_t i = 0; i < count; ++i) {
+    // Records that fit the schema and the block, then Avro C decodes exactly those.
+    DatumCheck check(data.data(), data.data() + data.size());
+    std::int64_t sound = 0;
+    while (sound < count && check.datum(avro_.schema)) {
+      ++sound;
+    }
+    avro_reader_t reader = avro_reader_memory(data.data(), static_cast<int64_t>(check.pos() - data.data()));
+    std::int64_t decoded = 0;
+    std::string why = "the encoding does not match the schema";
+    for (; decoded < sound; ++decoded) {
       avro_value_reset(&avro_.value);
       if (avro_value_read(reader, &avro_.value) != 0) {
-        b_.malformed(block_offset, "corrupt Avro block: records " + std::to_string(i + 1) + ".." +
-                                       std::to_string(count) + " of " + std::to_string(count) +
-                                       " unreadable (" + avro_error() + ")");
+        why = avro_error();
         break;
       }
       emit(block_offset);
     }
     avro_reader_free(reader);
+    if (decoded < count) {
+      b_.malformed(block_offset, "corrupt Avro block: records " + std::to_string(decoded + 1) + ".." +
+                                     std::to_string(count) + " of " + std::to_string(count) + " unreadable (" + why +
+                                     ")");
+    }
   }
 }
 

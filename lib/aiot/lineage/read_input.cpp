@@ -307,7 +307,9 @@ inline std::uint64_t mix_bytes(std::uint64_t h, std::string_view s) {
     h = mix(h, w);
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (i < s.size()) {
+    std::memcpy(&tail, s.data() + i, s.size() - i);
+  }
   return mix(h, tail ^ (static_cast<std::uint64_t>(s.size()) << 56));
 }
 
