@@ -11,7 +11,7 @@ namespace aiot::storage {
 
 namespace {
 
-std::string quoted(const std::string& etag) {
+std::string etag_header(const std::string& etag) {
   if (etag.empty() || etag.front() == '"' || etag.rfind("W/", 0) == 0) {
     return etag;
   }
@@ -62,7 +62,7 @@ class ObjectSource final : public lineage::ByteSource {
     if (offset_ > 0) {
       http::set_header(request.headers, "Range", fmt::format("bytes={}-", offset_));
       if (!object_.etag.empty()) {
-        http::set_header(request.headers, "If-Match", quoted(object_.etag));
+        http::set_header(request.headers, "If-Match", etag_header(object_.etag));
       }
     }
     fetcher_->store->sign(request);
