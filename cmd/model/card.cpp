@@ -34,16 +34,19 @@ json rollout_metrics(Context& ctx, const artifact::ArtifactRecord& r) {
   for (const auto& name : driver.controller->list()) {
     auto rec = driver.backend->read(name);
     if (!rec) continue;
-    const json& a = rec->state.value("artifact", json::object());
+    const json a = rec->state.value("artifact", json::object());
     if (a.value("name", "") != r.name || a.value("version", "") != r.version) continue;
     auto st = driver.controller->status(name);
     rows.push_back({{"type", "rollout phase"}, {"value", text_of(st["phase"])}, {"slice", "rollout " + name}});
     for (const auto& w : st["waves"]) {
       std::string slice = fmt::format("rollout {} wave {}", name, text_of(w["name"]));
-      for (const auto& [outcome, n] : w.value("devices", json::object()).items()) {
+      // Named copies: items() of the temporary value() returns would dangle.
+      const json devices = w.value("devices", json::object());
+      const json gates = w.value("gates", json::object());
+      for (const auto& [outcome, n] : devices.items()) {
         rows.push_back({{"type", "devices " + outcome}, {"value", text_of(n)}, {"slice", slice}});
       }
-      for (const auto& [gate, result] : w.value("gates", json::object()).items()) {
+      for (const auto& [gate, result] : gates.items()) {
         json verdict = result.is_object() && result.contains("verdict") ? result["verdict"] : result;
         rows.push_back({{"type", "gate " + gate}, {"value", text_of(verdict)}, {"slice", slice}});
       }

@@ -132,5 +132,14 @@ TEST_CASE("rollout plan with a registry artifact: signature policy, breaking I/O
     // A re-run resolves to the same digest: resumed, not refused.
     auto again = h.run({"rollout", "apply", "-f", "r.yaml"});
     CHECK_MESSAGE(again.code == 0, again.err);
+    // The model card reports the rollout of this version.
+    auto card = h.run({"model", "card", "vision", "7.0.0"});
+    REQUIRE_MESSAGE(card.code == 0, card.err);
+    bool found = false;
+    auto card_json = json::parse(card.out);  // named: a temporary in the range would dangle
+    for (const auto& row : card_json["quantitative_analysis"]["performance_metrics"]) {
+      if (row["type"] == "rollout phase" && row["slice"] == "rollout vision-rollout") found = true;
+    }
+    CHECK_MESSAGE(found, card.out);
   }
 }
