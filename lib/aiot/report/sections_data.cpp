@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -36,6 +37,14 @@ std::string dataset_name(const AuditInput& a) {
     if (!name.empty()) return inputs.size() == 1 ? name : fmt::format("{} (+{} inputs)", name, inputs.size() - 1);
   }
   return std::filesystem::path(a.path).parent_path().filename().string() + "/" + std::filesystem::path(a.path).filename().string();
+}
+
+std::optional<TimePoint> audit_window_end(const json& a) {
+  const json& w = member(a, {"window"});
+  if (w.is_object() && w.contains("to") && w["to"].is_string()) return parse_rfc3339(w["to"].get<std::string>());
+  const json& st = member(a, {"statistics"});
+  if (st.is_object() && st.contains("last_hub_time") && st["last_hub_time"].is_string()) return parse_rfc3339(st["last_hub_time"].get<std::string>());
+  return std::nullopt;
 }
 
 std::string sev_of(const json& c) {
@@ -112,6 +121,26 @@ json section_data_health(const Inputs& in) {
                               c.value("unit", "records"), rate > 0 ? pct(rate, 2) : "—", c.value("title", c.value("name", ""))});
     }
     // Per device class, when the audit breaks it down.
+    // From the per-device summaries: records, mean QC index and freshness (last record within
+    // 1 h of the window's end, FR001's warn line) per device class.
+    const json& devs = member(a.audit, {"devices"});
+    auto window_to = audit_window_end(a.audit);
+    if (devs.is_array() && !devs.empty()) {
+      std::map<std::string, std::array<double, 4>> acc;  // devices, records, score sum, fresh
+      for (const auto& d : devs) {
+        if (!d.value("registered", true)) continue;
+        std::string cls = d.value("class", "");
+        auto& x = acc[cls.empty() ? "(none)" : cls];
+        x[0] += 1;
+        x[1] += d.value("records", 0.0);
+        x[2] += d.value("score", 0.0);
+        auto last = d.contains("last") && d["last"].is_string() ? parse_rfc3339(d["last"].get<std::string>()) : std::nullopt;
+        if (last && window_to && *window_to - *last <= std::chrono::hours(1)) x[3] += 1;
+      }
+      for (const auto& [cls, x] : acc) {
+        class_rows.push_back({name, cls, count(static_cast<std::int64_t>(x[1])), window_to ? pct(x[3] / x[0]) : "—", fixed(x[2] / x[0], 3)});
+      }
+    }
     const json& classes = member(a.audit, {"deviceClasses", "device_classes", "byDeviceClass"});
     if (classes.is_object()) {
       for (const auto& [cls, v] : classes.items()) {
