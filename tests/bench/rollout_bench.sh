@@ -133,18 +133,23 @@ requests_for_wave() { # CANARY_SIZE -> "requests_in_look_step requests_in_dispat
   sim_now() { AIOT_HUB="local:$hub" "$AIOT" sim status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["simTime"])'; }
   # apply: plan (one query for the cohort), roles in tags, the record, start, the canary's dispatch
   local before after dispatch_requests look_requests
+  sleep 1
   before=$(grep -c ' /' "$log" || true)
   AIOT_NOW=$(sim_now) AIOT_HUB=azure "$AIOT" -q rollout apply -f "w$size.yaml" --allow-underpowered >/dev/null 2>"$work/apply-$size.err" \
     || echo "warning: apply through Azure failed: $(tail -3 "$work/apply-$size.err")" >&2
+  sleep 1  # the emulator logs a request after answering it: let the log catch up
   after=$(grep -c ' /' "$log" || true)
   dispatch_requests=$((after - before))
   AIOT_HUB="local:$hub" "$AIOT" -q sim advance 1h >/dev/null
+  sleep 1
   before=$(grep -c ' /' "$log" || true)
   AIOT_NOW=$(sim_now) AIOT_HUB=azure "$AIOT" -q rollout reconcile "bench-$size" -o json >"$work/look-$size.json" 2>&1 \
     || echo "warning: reconcile through Azure failed: $(tail -3 "$work/look-$size.json")" >&2
   echo "look step, canary $size: $(cat "$work/look-$size.json")" >&2
+  sleep 1  # the emulator logs a request after answering it: let the log catch up
   after=$(grep -c ' /' "$log" || true)
   look_requests=$((after - before))
+  cp "$log" "$work/emu-$size.kept"
   sed -n "$((before + 1)),${after}p" "$log" | awk '{print $2, $3}' | sed -E 's/\?.*//; s#/twins/[^ ]+#/twins/{id}#; s#/devices/[^ ]+#/devices/{id}#' \
     | sort | uniq -c | sort -rn > "$work/look-$size.txt"
   unset -f sim_now
@@ -188,7 +193,7 @@ Same fleet behind the Azure emulator (\`-v\` logs one line per request, counted)
 driven with \`AIOT_HUB=azure\` and \`AIOT_NOW\` pinned to the simulator's clock. One reconcile step
 that evaluates the canary's gates (all four gate types), for a canary of 100 and of 5,000 devices:
 
-| canary wave | requests in the look step | requests of `apply` (cohort query, roles of every planned device, record, canary dispatch) |
+| canary wave | requests in the look step | requests of \`apply\` (cohort query, roles of every planned device, record, canary dispatch) |
 |---|---|---|
 | 100 devices | $look100 | $disp100 |
 | 5,000 devices | $look5000 | $disp5000 |
