@@ -5,3 +5,4 @@ target_sources(aiot_tests PRIVATE unit/test_lineage_checks.cpp unit/test_lineage
 target_sources(aiot_tests PRIVATE unit/test_lineage_openlineage.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_audit.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_readers_sim.cpp)
+target_sources(aiot_tests PRIVATE cli/test_lineage.cpp)

@@ -620,7 +620,8 @@ struct Checker::Impl {
 
   bool is_duplicate(DeviceState& d, const Record& r, std::int64_t t) {
     std::uint64_t k1 = r.message_id.empty() ? 0 : mix(std::hash<std::string_view>{}(r.message_id), 1);
-    std::uint64_t k2 = r.device_ts_ms ? mix(static_cast<std::uint64_t>(*r.device_ts_ms) * 31 + r.payload_hash, 2) : 0;
+    // With a message id, the id is the key (a re-send keeps it); without one, time and payload.
+    std::uint64_t k2 = k1 == 0 && r.device_ts_ms ? mix(static_cast<std::uint64_t>(*r.device_ts_ms) * 31 + r.payload_hash, 2) : 0;
     if ((k1 && d.keys.count(k1)) || (k2 && d.keys.count(k2))) return true;
     std::int64_t now = t == k_no_time ? (d.max_dev_ts == k_no_time ? 0 : d.max_dev_ts) : t;
     if (d.max_dev_ts == k_no_time || now > d.max_dev_ts) d.max_dev_ts = now;
@@ -834,7 +835,9 @@ struct Checker::Impl {
       else fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) / (fs.sd_n < 64 ? fs.sd_n + 1.0 : 64.0);
       ++fs.sd_n;
       const double dv = mid.x - mean;
-      const double c = 0.5 * std::min(d.th->hampel_nsigma, d.th->robust_z);
+      // Both tests need |x - median| > 0.75 × min(nσ, z) × σ_avg at least (the MAD floor), so a value
+      // within 0.66 × min(nσ, z) of the window's σ (and of σ_avg) cannot be flagged.
+      const double c = 0.66 * std::min(d.th->hampel_nsigma, d.th->robust_z);
       if (dv * dv <= c * c * std::min(var, fs.sd_avg * fs.sd_avg)) return;
     }
     std::array<double, 101> buf;

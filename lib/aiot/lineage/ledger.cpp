@@ -194,6 +194,9 @@ Ledger Ledger::build(const std::vector<hub::Device>& devices, const std::vector<
         t0 = std::max(end, start);
       }
       ld.intervals.push_back({t0, k_max_time, v, {}, reason, {}});
+      // A version some device was moved to: claiming it without having been sent it is a leak.
+      for (const auto& x : tr)
+        if (std::find(ledger.targets_.begin(), ledger.targets_.end(), x.to) == ledger.targets_.end()) ledger.add_target(x.to);
     }
     finish_intervals(ld);
     ledger.add(std::move(ld));
