@@ -35,14 +35,14 @@ sim_now() { local_hub sim status -o json | python3 -c 'import json,sys; print(js
 # over_azure ARGS...: aiot through the Azure provider with the CLI's clock pinned to the simulator's
 over_azure() { run env AIOT_NOW="$(sim_now)" "$AIOT" --hub azure "$@"; }
 
-# drive NAME: reconcile through Azure, advance the simulator 30 minutes, until a final phase.
+# drive NAME: reconcile through Azure, advance the simulator an hour (the look interval), until a final phase.
 drive() {
   local phase="" i
   for ((i = 0; i < 40; i++)); do
     over_azure rollout reconcile "$1" -o json
     phase=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[0]["phase"])' "$RUN_OUT" 2>/dev/null)
     case "$phase" in SUCCEEDED | ROLLED_BACK | ABORTED | DENIED) break ;; esac
-    local_hub -q sim advance 30m >/dev/null
+    local_hub -q sim advance 1h >/dev/null
   done
   echo "$phase"
 }
