@@ -95,6 +95,8 @@ int run_governance(const GovernanceOptions& o, Context& ctx) {
       auto& hub = ctx.hub();
       in.hub = hub.describe();
       in.devices = hub.registry().list({});
+      // Rollout controller records (aiot-ctl-<rollout>) are twins, not devices.
+      std::erase_if(*in.devices, [](const hub::Device& d) { return d.tags.is_object() && d.tags.contains("aiotController"); });
       std::sort(in.devices->begin(), in.devices->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
       auto backend = aiot::rollout::make_registry_backend(hub);
       aiot::rollout::ControllerDeps deps{*backend, [&ctx] { return ctx.hub().now(); }, rollout::journal_dir(ctx), "aiot report"};

@@ -10,9 +10,10 @@ DEVICES=${1:-10000}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aiot-report-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 cd "$dir"
+mkdir -p audits/w46 audits/w47
 export AIOT_HUB="local:$dir/fleet.db" HOME="$dir" XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config"
 
-t() { local s e; s=$(date +%s.%N); "$@" >/dev/null; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
+t() { local s e; s=$(date +%s.%N); "$@" >/dev/null || { echo "failed: $*" >&2; exit 1; }; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.2f}')"; }
 
 echo "fleet:     $(t "$AIOT" sim fleet --devices "$DEVICES" --seed 1 --start 2026-11-16T00:00:00Z -q) s"
 echo "telemetry: $(t "$AIOT" sim telemetry --out ref --hours 168 --interval 1h -q) s (W46)"

@@ -37,10 +37,10 @@ std::string badge(const std::string& status) {
   return fmt::format(R"html(<span class="badge {}">{}</span>)html", cls(status), status == "n/a" ? "n/a" : status);
 }
 
+// Right-aligned: cells that are a number, a percentage or a number with its interval.
 bool numeric(const std::string& s) {
-  if (s.empty()) return false;
-  char c = s[0];
-  return (c >= '0' && c <= '9') || ((c == '-' || c == '+') && s.size() > 1 && s[1] >= '0' && s[1] <= '9');
+  if (s.empty() || s.size() > 40 || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-' || s[0] == '+')) return false;
+  return s.find_first_not_of("0123456789.,%-+ []eE") == std::string::npos;
 }
 
 std::string table(const json& t) {
