@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "aiot/context.hpp"
+#include "aiot/core/error.hpp"
 #include "aiot/hub/hub.hpp"
 #include "aiot/hub/local/local_hub.hpp"
 #include "aiot/output/output.hpp"
@@ -50,6 +51,11 @@ std::filesystem::path journal_dir(Context& ctx) {
 }
 
 Driver make_driver(Context& ctx) {
+  // The AWS mapping (one job per wave on a thing group, the record in a named shadow) is designed
+  // but not built: the generic backend would put the record into thing attributes, which cannot hold it.
+  if (ctx.settings().get("hub").rfind("aws", 0) == 0)
+    throw Error::usage("rollouts through AWS IoT are not available yet",
+                       "Use the local hub or Azure IoT Hub (--hub local, --hub azure); see docs/rollouts.md §8.1.");
   // A simulated fleet whose last advance was killed halfway is made whole before anyone reads
   // device reports as of the hub's clock.
   if (auto* local = dynamic_cast<hub::local::LocalHub*>(&ctx.hub()); local && sim::is_simulated(*local)) sim::settle(*local);
