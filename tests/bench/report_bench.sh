@@ -8,7 +8,7 @@ set -euo pipefail
 AIOT=${AIOT:-$(cd "$(dirname "$0")/../.." && pwd)/build/cmd/aiot}
 DEVICES=${1:-10000}
 dir=$(mktemp -d "${TMPDIR:-/tmp}/aiot-report-bench.XXXXXX")
-trap 'rm -rf "$dir"' EXIT
+[[ -n "${BENCH_KEEP:-}" ]] || trap 'rm -rf "$dir"' EXIT
 cd "$dir"
 mkdir -p audits/w46 audits/w47
 export AIOT_HUB="local:$dir/fleet.db" HOME="$dir" XDG_DATA_HOME="$dir/data" XDG_CONFIG_HOME="$dir/config"
@@ -21,6 +21,7 @@ echo "audit:     $(t "$AIOT" lineage audit --input ref/data --out audits/w46/aud
 echo "advance:   $(t "$AIOT" sim advance --to 2026-11-23T00:00:00Z -q) s"
 echo "telemetry: $(t "$AIOT" sim telemetry --out cur --hours 168 --interval 1h --seed 2 --drift temperature:+3sd --bias site=tokyo:0.9 -q) s (W47)"
 echo "audit:     $(t "$AIOT" lineage audit --input cur/data --out audits/w47/audit.json --profile-out audits/w47/profile.json --window 2026-11-16T00:00:00Z/2026-11-23T00:00:00Z --fail-on never -q) s (W47)"
+ls -l audits/w47 | awk 'NR>1 {printf "%-32s %10d bytes\n", $9, $5}'
 echo "records:   $(python3 -c "import json; print(json.load(open('audits/w47/audit.json'))['statistics']['records'])")"
 cat > policy.yaml <<YAML
 models: {detector: {approved: "2.0", modelCards: ["2.0"]}}
@@ -30,5 +31,6 @@ YAML
 for i in 1 2 3; do
   echo "report run $i: $(t "$AIOT" report governance --period 2026-W47 --format md,html,json --out reports --policy policy.yaml --audits audits --fail-on never -q) s (md,html,json)"
 done
+echo "report --no-hub: $(t "$AIOT" report governance --period 2026-W47 --format md,html,json --out reports --policy policy.yaml --audits audits --fail-on never -q --no-hub) s (without reading the registry)"
 ls -l reports | awk 'NR>1 {printf "%-32s %10d bytes\n", $9, $5}'
-/usr/bin/time -f "report max RSS %M KB, %e s" "$AIOT" report governance --period 2026-W47 --format md,html,json --out reports --policy policy.yaml --audits audits --fail-on never -q >/dev/null
+/usr/bin/time -f "report max RSS %M KB, %e s wall, %U s user, %S s sys" "$AIOT" report governance --period 2026-W47 --format md,html,json --out reports --policy policy.yaml --audits audits --fail-on never -q >/dev/null

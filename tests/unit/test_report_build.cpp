@@ -322,3 +322,18 @@ TEST_CASE("report inputs: labels in NDJSON and CSV, evidence hashes") {
   CHECK_THROWS_AS(load_labels(in, dir / "bad.jsonl"), Error);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("report build: no inputs at all (--no-hub, no files): every section says so, nothing throws") {
+  Inputs in;
+  in.period = parse_period("2026-W47", {});
+  json doc = build_report(in);
+  REQUIRE(doc["sections"].size() == 12);
+  for (const auto& s : doc["sections"]) {
+    std::string id = s["id"];
+    if (id == "summary" || id == "policy" || id == "evidence") continue;
+    CHECK_MESSAGE(s["status"] == "n/a", id);
+    CHECK_MESSAGE(s["summary"].get<std::string>().find("Not assessed") == 0, id);
+  }
+  CHECK(doc["verdict"]["level"] == "pass");
+  CHECK_FALSE(render_html(doc).empty());
+}

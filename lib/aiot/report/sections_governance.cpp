@@ -33,7 +33,7 @@ RuleResult canary_before_full(const Inputs& in, const json& compliance, double m
     return r;
   }
   std::vector<std::string> bad, good;
-  for (const auto& ro : compliance["data"]["rollouts"]) {
+  for (const auto& ro : rollouts) {
     auto first = parse_rfc3339(ro.value("firstDispatch", ""));
     auto last = parse_rfc3339(ro.value("lastWaveDispatch", ""));
     if (!first || !last || !in.period.contains(*last)) continue;
@@ -65,6 +65,8 @@ json section_policy(const Inputs& in, const json& sections) {
   const json& cost = section(sections, "cost");
   const json& carbon = section(sections, "carbon");
   const json& security = section(sections, "security");
+  static const json k_no_rollouts = json::array();
+  const json& rollouts = compliance.contains("data") && compliance["data"].contains("rollouts") ? compliance["data"]["rollouts"] : k_no_rollouts;
   json rows = json::array(), rules = json::array();
   int failed = 0, warned = 0;
   for (const auto& rule : in.policy.rules) {
@@ -101,7 +103,7 @@ json section_policy(const Inputs& in, const json& sections) {
             if (!has) missing.insert(model + " " + version);
           }
         }
-        for (const auto& ro : compliance["data"]["rollouts"]) {
+        for (const auto& ro : rollouts) {
           std::string target = ro.value("target", "");
           bool has = false;
           for (const auto& [model, pm] : in.policy.models) {
@@ -130,7 +132,7 @@ json section_policy(const Inputs& in, const json& sections) {
           if (f.value("status", "") == "major") major.insert(f.value("modelVersion", ""));
         }
         std::vector<std::string> promoted;
-        for (const auto& ro : compliance["data"]["rollouts"]) {
+        for (const auto& ro : rollouts) {
           if (major.count(ro.value("target", "")) && (ro.value("promotedInPeriod", 0) > 0 || ro.value("phase", "") == "SUCCEEDED"))
             promoted.push_back(fmt::format("{} ({})", ro.value("rollout", ""), ro.value("target", "")));
         }
