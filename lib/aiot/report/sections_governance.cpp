@@ -33,7 +33,7 @@ RuleResult canary_before_full(const Inputs& in, const json& compliance, double m
     return r;
   }
   std::vector<std::string> bad, good;
-  for (const auto& ro : rollouts) {
+  for (const auto& ro : compliance["data"]["rollouts"]) {
     auto first = parse_rfc3339(ro.value("firstDispatch", ""));
     auto last = parse_rfc3339(ro.value("lastWaveDispatch", ""));
     if (!first || !last || !in.period.contains(*last)) continue;
