@@ -24,6 +24,7 @@ constexpr std::int64_t k_no_time = std::numeric_limits<std::int64_t>::min();
 constexpr std::size_t k_reorder_depth = 8;  // TS006 sorts device times within this many records
 constexpr std::size_t k_learn_intervals = 15;
 constexpr std::uint32_t k_no_model = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint8_t k_ignore_stuck = 1, k_ignore_outlier = 2, k_ignore_unknown = 0xff;
 
 std::string when(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
 
@@ -34,6 +35,64 @@ std::string human_ms(std::int64_t ms) {
 struct StringHash {
   using is_transparent = void;
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// TS005's keys of one device: an open-addressing set of non-zero 64-bit hashes (linear probing,
+// deletion by backward shift). A node-based set allocated and freed a node per record.
+class KeySet {
+ public:
+  bool contains(std::uint64_t k) const {
+    if (slots_.empty()) return false;
+    for (std::size_t i = home(k);; i = (i + 1) & mask()) {
+      if (slots_[i] == k) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  // False when k was there already. k must not be 0 (the empty slot).
+  bool insert(std::uint64_t k) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    return place(k);
+  }
+  void erase(std::uint64_t k) {
+    if (slots_.empty()) return;
+    std::size_t i = home(k);
+    while (slots_[i] != k) {
+      if (slots_[i] == 0) return;
+      i = (i + 1) & mask();
+    }
+    // Backward shift: pull later members of the probe chain into the hole when their home allows.
+    for (std::size_t j = (i + 1) & mask(); slots_[j] != 0; j = (j + 1) & mask()) {
+      const std::size_t h = home(slots_[j]);
+      const bool stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+      if (!stays) {
+        slots_[i] = slots_[j];
+        i = j;
+      }
+    }
+    slots_[i] = 0;
+    --size_;
+  }
+
+ private:
+  std::size_t mask() const { return slots_.size() - 1; }
+  std::size_t home(std::uint64_t k) const { return static_cast<std::size_t>(k ^ (k >> 29)) & mask(); }
+  bool place(std::uint64_t k) {
+    std::size_t i = home(k);
+    for (; slots_[i] != 0; i = (i + 1) & mask())
+      if (slots_[i] == k) return false;
+    slots_[i] = k;
+    ++size_;
+    return true;
+  }
+  void grow() {
+    std::vector<std::uint64_t> old = std::move(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, 0);
+    size_ = 0;
+    for (auto k : old)
+      if (k != 0) place(k);
+  }
+  std::vector<std::uint64_t> slots_;  // size a power of two, at most half full
+  std::size_t size_ = 0;
 };
 
 struct Sample {
@@ -57,8 +116,14 @@ struct FieldState {
   std::int64_t same_start = 0, same_end = 0;
   Sample same_first;
   bool fractional = false;  // has shown a non-whole value (STK001 skips counters, flags, classes)
+  // The device's thresholds' stuck_ignore / outlier_ignore for this field, looked up once (the
+  // device's thresholds never change): k_ignore_* bits, k_ignore_unknown before the lookup.
+  std::uint8_t ignore = k_ignore_unknown;
   // OUT001: centred window, circular, with the window's sum and sum of squares for a cheap pre-test
   std::vector<Sample> ring;
+  // The window's values again, packed: the per-value work (sums, pre-test, medians) reads only
+  // these, a few cache lines instead of the whole ring of Samples.
+  std::vector<double> ring_x;
   std::size_t ring_head = 0, ring_n = 0;
   double sum = 0, sum2 = 0;
   // The series' typical window σ (a robust running mean): floors the window's MAD, whose
@@ -101,7 +166,7 @@ struct DeviceState {
   std::uint64_t field_records = 0;            // records whose fields were checked
   // TS005
   std::deque<std::pair<std::int64_t, std::uint64_t>> recent;
-  std::unordered_set<std::uint64_t> keys;
+  KeySet keys;
   std::int64_t max_dev_ts = k_no_time;
   // TS003: hub - device time, quantised
   std::unordered_map<std::int32_t, std::uint32_t> skew;
@@ -202,6 +267,7 @@ struct Checker::Impl {
   std::vector<std::string> field_names;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> field_index;
   std::vector<ModelAgg> models;
+  std::uint32_t last_model = k_no_model;  // model_id's last answer
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> model_index;
   // Field names repeat batch after batch: a small cache by the view's pointer saves the hashing.
   struct CacheEntry {
@@ -301,13 +367,15 @@ struct Checker::Impl {
   }
 
   std::uint32_t model_id(std::string_view version) {
-    if (auto it = model_index.find(version); it != model_index.end()) return it->second;
+    // Nearly every record names the same version as the one before: compare before hashing.
+    if (last_model != k_no_model && version == models[last_model].version) return last_model;
+    if (auto it = model_index.find(version); it != model_index.end()) return last_model = it->second;
     auto id = static_cast<std::uint32_t>(models.size());
     models.emplace_back();
     models.back().version = std::string(version);
     if (opt.profile) models.back().profile = &opt.profile->model(version);
     model_index.emplace(std::string(version), id);
-    return id;
+    return last_model = id;
   }
 
   DeviceState& device(std::string_view id) {
@@ -622,7 +690,7 @@ struct Checker::Impl {
     std::uint64_t k1 = r.message_id.empty() ? 0 : mix(std::hash<std::string_view>{}(r.message_id), 1);
     // With a message id, the id is the key (a re-send keeps it); without one, time and payload.
     std::uint64_t k2 = k1 == 0 && r.device_ts_ms ? mix(static_cast<std::uint64_t>(*r.device_ts_ms) * 31 + r.payload_hash, 2) : 0;
-    if ((k1 && d.keys.count(k1)) || (k2 && d.keys.count(k2))) return true;
+    if ((k1 && d.keys.contains(k1)) || (k2 && d.keys.contains(k2))) return true;
     std::int64_t now = t == k_no_time ? (d.max_dev_ts == k_no_time ? 0 : d.max_dev_ts) : t;
     if (d.max_dev_ts == k_no_time || now > d.max_dev_ts) d.max_dev_ts = now;
     // Keys older than the window (of the device's own clock) are forgotten: memory stays per device.
@@ -631,7 +699,7 @@ struct Checker::Impl {
       d.recent.pop_front();
     }
     for (auto k : {k1, k2}) {
-      if (k && d.keys.insert(k).second) d.recent.emplace_back(now, k);
+      if (k && d.keys.insert(k)) d.recent.emplace_back(now, k);
     }
     return false;
   }
@@ -761,7 +829,11 @@ struct Checker::Impl {
     // STK001 and OUT001 look at the device's series: in-order records only.
     if (f.kind != Field::Kind::number || !in_order) return;
     const double x = f.number;
-    if (on(Check::STK001, d) && !d.th->stuck_ignore.count(field_names[fid])) {
+    if (fs.ignore == k_ignore_unknown) {
+      fs.ignore = static_cast<std::uint8_t>((d.th->stuck_ignore.count(field_names[fid]) ? k_ignore_stuck : 0) |
+                                            (d.th->outlier_ignore.count(field_names[fid]) ? k_ignore_outlier : 0));
+    }
+    if (on(Check::STK001, d) && !(fs.ignore & k_ignore_stuck)) {
       if (fs.has_last && x == fs.last) {
         ++fs.same;
         fs.same_end = t;
@@ -775,30 +847,34 @@ struct Checker::Impl {
     fs.has_last = true;
     fs.last = x;
     if (!fs.fractional && x != std::floor(x)) fs.fractional = true;
-    if (on(Check::OUT001, d) && !d.th->outlier_ignore.count(field_names[fid])) {
+    if (on(Check::OUT001, d) && !(fs.ignore & k_ignore_outlier)) {
       const std::size_t w = static_cast<std::size_t>(2 * d.th->hampel_k + 1);
       if (fs.ring.size() != w) {
         fs.ring.assign(w, {});
+        fs.ring_x.assign(w, 0.0);
         fs.ring_head = fs.ring_n = 0;
       }
       if (fs.ring_n < w) {
-        fs.ring[(fs.ring_head + fs.ring_n) % w] = {x, t, off, rec, in, mid};
+        const std::size_t slot = (fs.ring_head + fs.ring_n) % w;
+        fs.ring[slot] = {x, t, off, rec, in, mid};
+        fs.ring_x[slot] = x;
         ++fs.ring_n;
       } else {
-        const double old = fs.ring[fs.ring_head].x;
+        const double old = fs.ring_x[fs.ring_head];
         fs.sum -= old;
         fs.sum2 -= old * old;
         fs.ring[fs.ring_head] = {x, t, off, rec, in, mid};
-        fs.ring_head = (fs.ring_head + 1) % w;
+        fs.ring_x[fs.ring_head] = x;
+        if (++fs.ring_head == w) fs.ring_head = 0;
       }
       fs.sum += x;
       fs.sum2 += x * x;
       if (fs.ring_head == 0 && fs.ring_n == w) {
         // Re-add from scratch once per window: rounding errors never pile up.
         fs.sum = fs.sum2 = 0;
-        for (const auto& smp : fs.ring) {
-          fs.sum += smp.x;
-          fs.sum2 += smp.x * smp.x;
+        for (const double v : fs.ring_x) {
+          fs.sum += v;
+          fs.sum2 += v * v;
         }
       }
       if (fs.ring_n == w) judge_outlier(d, fs, fid);
@@ -823,7 +899,8 @@ struct Checker::Impl {
   void judge_outlier(DeviceState& d, FieldState& fs, std::uint32_t fid) {
     const std::size_t w = fs.ring.size();
     const std::size_t k = w / 2;
-    const Sample& mid = fs.ring[(fs.ring_head + k) % w];
+    const std::size_t mid_slot = fs.ring_head + k < w ? fs.ring_head + k : fs.ring_head + k - w;
+    const double mid_x = fs.ring_x[mid_slot];
     {
       // Pre-test on the window's mean and σ: a value within half the thresholds' σ of the mean is
       // not judged further; this skips the two medians for most values.
@@ -834,7 +911,7 @@ struct Checker::Impl {
       if (fs.sd_n == 0) fs.sd_avg = wsd;
       else fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) / (fs.sd_n < 64 ? fs.sd_n + 1.0 : 64.0);
       ++fs.sd_n;
-      const double dv = mid.x - mean;
+      const double dv = mid_x - mean;
       // Both tests need |x - median| > 0.75 × min(nσ, z) × σ_avg at least (the MAD floor), so a value
       // within 0.66 × min(nσ, z) of the window's σ (and of σ_avg) cannot be flagged.
       const double c = 0.66 * std::min(d.th->hampel_nsigma, d.th->robust_z);
@@ -842,13 +919,13 @@ struct Checker::Impl {
     }
     std::array<double, 101> buf;
     const std::size_t n = std::min<std::size_t>(w, buf.size());
-    for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring[i].x;
+    for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring_x[i];
     const double med = median_of(buf.data(), n);
-    for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring[i].x - med);
+    for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring_x[i] - med);
     const double window_mad = median_of(buf.data(), n);
     if (window_mad <= 0) return;  // a flat window cannot judge (and stuck values are STK001's)
     const double mad = std::max(window_mad, 0.75 * 0.6745 * fs.sd_avg);
-    const double dev = std::fabs(mid.x - med);
+    const double dev = std::fabs(mid_x - med);
     const bool hampel = dev > d.th->hampel_nsigma * 1.4826 * mad;
     const bool robust = 0.6745 * dev / mad > d.th->robust_z;
     bool out = false;
@@ -859,6 +936,7 @@ struct Checker::Impl {
       case OutlierMethod::either: out = hampel || robust; break;
     }
     if (!out) return;
+    const Sample& mid = fs.ring[mid_slot];
     finding(Check::OUT001, d, Severity::info, mid.input, mid.offset, [&] {
       return fmt::format("{} = {} (window median {}, MAD {})", field_names[fid], mid.x, med, mad);
     });
