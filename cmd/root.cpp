@@ -10,6 +10,7 @@
 #include "aiot/proc/plugin.hpp"
 #include "cli/common.hpp"
 #include "docs/docs.hpp"
+#include "demo/demo.hpp"
 #include "groups.hpp"
 
 namespace aiot::cli {
@@ -118,6 +119,7 @@ void build_tree(CLI::App& root, Dispatch& d, GlobalOptions& g) {
   add_lineage_group(root, d);
   add_report_group(root, d);
   add_artifact_groups(root, d);
+  add_demo(root, d);
 }
 
 namespace {

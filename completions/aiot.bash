@@ -17,6 +17,9 @@ _aiot_child() {
     '|completion') printf '%s\n' 'completion' ;;
     '|lineage') printf '%s\n' 'lineage' ;;
     '|report') printf '%s\n' 'report' ;;
+    '|model') printf '%s\n' 'model' ;;
+    '|firmware') printf '%s\n' 'firmware' ;;
+    '|demo') printf '%s\n' 'demo' ;;
     'device|register') printf '%s\n' 'register' ;;
     'device|import') printf '%s\n' 'import' ;;
     'device|list' | 'device|ls') printf '%s\n' 'list' ;;
@@ -49,21 +52,45 @@ _aiot_child() {
     'sim|fleet') printf '%s\n' 'fleet' ;;
     'sim|advance') printf '%s\n' 'advance' ;;
     'sim|status') printf '%s\n' 'status' ;;
+    'sim|telemetry') printf '%s\n' 'telemetry' ;;
     'hub|serve') printf '%s\n' 'serve' ;;
+    'lineage|audit') printf '%s\n' 'audit' ;;
+    'lineage|merge') printf '%s\n' 'merge' ;;
+    'report|governance') printf '%s\n' 'governance' ;;
+    'model|add') printf '%s\n' 'add' ;;
+    'model|sign') printf '%s\n' 'sign' ;;
+    'model|verify') printf '%s\n' 'verify' ;;
+    'model|list' | 'model|ls') printf '%s\n' 'list' ;;
+    'model|show') printf '%s\n' 'show' ;;
+    'model|diff') printf '%s\n' 'diff' ;;
+    'model|card') printf '%s\n' 'card' ;;
+    'model|keygen') printf '%s\n' 'keygen' ;;
+    'firmware|add') printf '%s\n' 'add' ;;
+    'firmware|sign') printf '%s\n' 'sign' ;;
+    'firmware|verify') printf '%s\n' 'verify' ;;
+    'firmware|list' | 'firmware|ls') printf '%s\n' 'list' ;;
+    'firmware|show') printf '%s\n' 'show' ;;
+    'firmware|diff') printf '%s\n' 'diff' ;;
+    'firmware|card') printf '%s\n' 'card' ;;
+    'firmware|keygen') printf '%s\n' 'keygen' ;;
   esac
 }
 
 # _aiot_commands PATH: the subcommands of PATH, aliases included.
 _aiot_commands() {
   case "$1" in
-    '') printf '%s\n' 'device ca config rollout sim hub help completion lineage report' ;;
+    '') printf '%s\n' 'device ca config rollout sim hub help completion lineage report model firmware demo' ;;
     'device') printf '%s\n' 'register import list ls show update delete rm export' ;;
     'ca') printf '%s\n' 'create show' ;;
     'config') printf '%s\n' 'list ls get set profiles use' ;;
     'rollout') printf '%s\n' 'plan apply status list ls approve deny pause resume promote abort rollback reconcile history audit' ;;
     'rollout audit') printf '%s\n' 'verify' ;;
-    'sim') printf '%s\n' 'fleet advance status' ;;
+    'sim') printf '%s\n' 'fleet advance status telemetry' ;;
     'hub') printf '%s\n' 'serve' ;;
+    'lineage') printf '%s\n' 'audit merge' ;;
+    'report') printf '%s\n' 'governance' ;;
+    'model') printf '%s\n' 'add sign verify list ls show diff card keygen' ;;
+    'firmware') printf '%s\n' 'add sign verify list ls show diff card keygen' ;;
   esac
 }
 
@@ -80,8 +107,8 @@ _aiot_options() {
     'ca create') printf '%s\n' '--name --out --days' ;;
     'config list') printf '%s\n' '--show-origin' ;;
     'config set') printf '%s\n' '--profile' ;;
-    'rollout plan') printf '%s\n' '-f --file --out --allow-underpowered' ;;
-    'rollout apply') printf '%s\n' '-f --file --wait --timeout --detach --steal-lease --allow-underpowered' ;;
+    'rollout plan') printf '%s\n' '-f --file --out --allow-underpowered --allow-breaking --require-signature' ;;
+    'rollout apply') printf '%s\n' '-f --file --wait --timeout --detach --steal-lease --allow-underpowered --allow-breaking --require-signature' ;;
     'rollout status') printf '%s\n' '-w --watch' ;;
     'rollout approve') printf '%s\n' '--remark' ;;
     'rollout deny') printf '%s\n' '--remark' ;;
@@ -94,7 +121,24 @@ _aiot_options() {
     'rollout audit verify') printf '%s\n' '--journal' ;;
     'sim fleet') printf '%s\n' '-n --devices --profile --seed --prefix --start --print-default-profile' ;;
     'sim advance') printf '%s\n' '--to' ;;
+    'sim telemetry') printf '%s\n' '--out --hours --format --seed --interval --batch --defects --drift --bias --labels --label-rate --iothub --gzip --force' ;;
     'hub serve') printf '%s\n' '--api --port --bind --allow-non-loopback --port-file --credentials-out --throttle --faults --seed' ;;
+    'lineage audit') printf '%s\n' '-i --input --format --window --schemas --registry --journal --baseline --policy --openlineage --out --profile-out --fail-on --examples' ;;
+    'lineage merge') printf '%s\n' '--out --openlineage' ;;
+    'report governance') printf '%s\n' '--period --out --format --policy --audits --labels --decisions --billing --energy --intensity --fail-on --no-hub' ;;
+    'model add') printf '%s\n' '--name --version --uri --sign-key --card --triton --triton-version --triton-max-batch' ;;
+    'model sign') printf '%s\n' '-k --key --signature-out --statement-out' ;;
+    'model verify') printf '%s\n' '-k --key --file' ;;
+    'model diff') printf '%s\n' '--fail-on-breaking' ;;
+    'model card') printf '%s\n' '--metrics --out' ;;
+    'model keygen') printf '%s\n' '--out --public-out --algorithm --force' ;;
+    'firmware add') printf '%s\n' '--name --version --uri --sign-key' ;;
+    'firmware sign') printf '%s\n' '-k --key --signature-out --statement-out' ;;
+    'firmware verify') printf '%s\n' '-k --key --file' ;;
+    'firmware diff') printf '%s\n' '--fail-on-breaking' ;;
+    'firmware card') printf '%s\n' '--metrics --out' ;;
+    'firmware keygen') printf '%s\n' '--out --public-out --algorithm --force' ;;
+    'demo') printf '%s\n' '--dir -n --devices --keep --force' ;;
   esac
 }
 _aiot_globals='-h --help --profile --hub -o --output --config --cacert --no-color -q --quiet -v --verbose --debug -y --yes --version'
@@ -104,7 +148,7 @@ _aiot_globals='-h --help --profile --hub -o --output --config --cacert --no-colo
 # first), then the global ones: they work after any verb.
 _aiot_option_kind() {
   case "$1|$2" in
-    'device register|--auth') printf '%s\n' 'choice:sas x509-self-signed x509-ca'; return ;;
+    'device register|--auth') printf '%s\n' 'choice:sas x509-self-signed x509-ca aws-generated'; return ;;
     'device register|--cert') printf '%s\n' 'file'; return ;;
     'device register|--ca') printf '%s\n' 'directory'; return ;;
     'device register|--tag') printf '%s\n' 'text'; return ;;
@@ -140,12 +184,16 @@ _aiot_option_kind() {
     'rollout plan|-f' | 'rollout plan|--file') printf '%s\n' 'file'; return ;;
     'rollout plan|--out') printf '%s\n' 'file'; return ;;
     'rollout plan|--allow-underpowered') printf '%s\n' 'flag'; return ;;
+    'rollout plan|--allow-breaking') printf '%s\n' 'flag'; return ;;
+    'rollout plan|--require-signature') printf '%s\n' 'flag'; return ;;
     'rollout apply|-f' | 'rollout apply|--file') printf '%s\n' 'file'; return ;;
     'rollout apply|--wait') printf '%s\n' 'flag'; return ;;
     'rollout apply|--timeout') printf '%s\n' 'text'; return ;;
     'rollout apply|--detach') printf '%s\n' 'flag'; return ;;
     'rollout apply|--steal-lease') printf '%s\n' 'flag'; return ;;
     'rollout apply|--allow-underpowered') printf '%s\n' 'flag'; return ;;
+    'rollout apply|--allow-breaking') printf '%s\n' 'flag'; return ;;
+    'rollout apply|--require-signature') printf '%s\n' 'flag'; return ;;
     'rollout status|-w' | 'rollout status|--watch') printf '%s\n' 'flag'; return ;;
     'rollout approve|--remark') printf '%s\n' 'text'; return ;;
     'rollout deny|--remark') printf '%s\n' 'text'; return ;;
@@ -168,6 +216,20 @@ _aiot_option_kind() {
     'sim fleet|--start') printf '%s\n' 'text'; return ;;
     'sim fleet|--print-default-profile') printf '%s\n' 'flag'; return ;;
     'sim advance|--to') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--out') printf '%s\n' 'file'; return ;;
+    'sim telemetry|--hours') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--format') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--seed') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--interval') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--batch') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--defects') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--drift') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--bias') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--labels') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--label-rate') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--iothub') printf '%s\n' 'text'; return ;;
+    'sim telemetry|--gzip') printf '%s\n' 'flag'; return ;;
+    'sim telemetry|--force') printf '%s\n' 'flag'; return ;;
     'hub serve|--api') printf '%s\n' 'choice:azure aws'; return ;;
     'hub serve|--port') printf '%s\n' 'text'; return ;;
     'hub serve|--bind') printf '%s\n' 'text'; return ;;
@@ -177,6 +239,73 @@ _aiot_option_kind() {
     'hub serve|--throttle') printf '%s\n' 'text'; return ;;
     'hub serve|--faults') printf '%s\n' 'text'; return ;;
     'hub serve|--seed') printf '%s\n' 'text'; return ;;
+    'lineage audit|-i' | 'lineage audit|--input') printf '%s\n' 'directory'; return ;;
+    'lineage audit|--format') printf '%s\n' 'text'; return ;;
+    'lineage audit|--window') printf '%s\n' 'text'; return ;;
+    'lineage audit|--schemas') printf '%s\n' 'directory'; return ;;
+    'lineage audit|--registry') printf '%s\n' 'text'; return ;;
+    'lineage audit|--journal') printf '%s\n' 'directory'; return ;;
+    'lineage audit|--baseline') printf '%s\n' 'text'; return ;;
+    'lineage audit|--policy') printf '%s\n' 'text'; return ;;
+    'lineage audit|--openlineage') printf '%s\n' 'text'; return ;;
+    'lineage audit|--out') printf '%s\n' 'file'; return ;;
+    'lineage audit|--profile-out') printf '%s\n' 'file'; return ;;
+    'lineage audit|--fail-on') printf '%s\n' 'text'; return ;;
+    'lineage audit|--examples') printf '%s\n' 'text'; return ;;
+    'lineage merge|--out') printf '%s\n' 'file'; return ;;
+    'lineage merge|--openlineage') printf '%s\n' 'text'; return ;;
+    'report governance|--period') printf '%s\n' 'text'; return ;;
+    'report governance|--out') printf '%s\n' 'directory'; return ;;
+    'report governance|--format') printf '%s\n' 'text'; return ;;
+    'report governance|--policy') printf '%s\n' 'text'; return ;;
+    'report governance|--audits') printf '%s\n' 'directory'; return ;;
+    'report governance|--labels') printf '%s\n' 'text'; return ;;
+    'report governance|--decisions') printf '%s\n' 'directory'; return ;;
+    'report governance|--billing') printf '%s\n' 'text'; return ;;
+    'report governance|--energy') printf '%s\n' 'text'; return ;;
+    'report governance|--intensity') printf '%s\n' 'text'; return ;;
+    'report governance|--fail-on') printf '%s\n' 'text'; return ;;
+    'report governance|--no-hub') printf '%s\n' 'flag'; return ;;
+    'model add|--name') printf '%s\n' 'text'; return ;;
+    'model add|--version') printf '%s\n' 'text'; return ;;
+    'model add|--uri') printf '%s\n' 'text'; return ;;
+    'model add|--sign-key') printf '%s\n' 'text'; return ;;
+    'model add|--card') printf '%s\n' 'text'; return ;;
+    'model add|--triton') printf '%s\n' 'text'; return ;;
+    'model add|--triton-version') printf '%s\n' 'directory'; return ;;
+    'model add|--triton-max-batch') printf '%s\n' 'text'; return ;;
+    'model sign|-k' | 'model sign|--key') printf '%s\n' 'text'; return ;;
+    'model sign|--signature-out') printf '%s\n' 'file'; return ;;
+    'model sign|--statement-out') printf '%s\n' 'file'; return ;;
+    'model verify|-k' | 'model verify|--key') printf '%s\n' 'text'; return ;;
+    'model verify|--file') printf '%s\n' 'file'; return ;;
+    'model diff|--fail-on-breaking') printf '%s\n' 'flag'; return ;;
+    'model card|--metrics') printf '%s\n' 'text'; return ;;
+    'model card|--out') printf '%s\n' 'file'; return ;;
+    'model keygen|--out') printf '%s\n' 'file'; return ;;
+    'model keygen|--public-out') printf '%s\n' 'file'; return ;;
+    'model keygen|--algorithm') printf '%s\n' 'choice:ed25519 ecdsa-p256'; return ;;
+    'model keygen|--force') printf '%s\n' 'flag'; return ;;
+    'firmware add|--name') printf '%s\n' 'text'; return ;;
+    'firmware add|--version') printf '%s\n' 'text'; return ;;
+    'firmware add|--uri') printf '%s\n' 'text'; return ;;
+    'firmware add|--sign-key') printf '%s\n' 'text'; return ;;
+    'firmware sign|-k' | 'firmware sign|--key') printf '%s\n' 'text'; return ;;
+    'firmware sign|--signature-out') printf '%s\n' 'file'; return ;;
+    'firmware sign|--statement-out') printf '%s\n' 'file'; return ;;
+    'firmware verify|-k' | 'firmware verify|--key') printf '%s\n' 'text'; return ;;
+    'firmware verify|--file') printf '%s\n' 'file'; return ;;
+    'firmware diff|--fail-on-breaking') printf '%s\n' 'flag'; return ;;
+    'firmware card|--metrics') printf '%s\n' 'text'; return ;;
+    'firmware card|--out') printf '%s\n' 'file'; return ;;
+    'firmware keygen|--out') printf '%s\n' 'file'; return ;;
+    'firmware keygen|--public-out') printf '%s\n' 'file'; return ;;
+    'firmware keygen|--algorithm') printf '%s\n' 'choice:ed25519 ecdsa-p256'; return ;;
+    'firmware keygen|--force') printf '%s\n' 'flag'; return ;;
+    'demo|--dir') printf '%s\n' 'directory'; return ;;
+    'demo|-n' | 'demo|--devices') printf '%s\n' 'text'; return ;;
+    'demo|--keep') printf '%s\n' 'flag'; return ;;
+    'demo|--force') printf '%s\n' 'flag'; return ;;
   esac
   case "$2" in
     '-h' | '--help') printf '%s\n' 'flag' ;;
@@ -213,8 +342,8 @@ _aiot_positional_kind() {
     'device update|0') printf '%s\n' 'devices' ;;
     'device delete|'*) printf '%s\n' 'devices' ;;
     'ca show|0') printf '%s\n' 'directory' ;;
-    'config get|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert profile' ;;
-    'config set|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert' ;;
+    'config get|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile aws.data_endpoint aws.thing_type aws.policy azure.tier azure.units cacert profile' ;;
+    'config set|0') printf '%s\n' 'choice:hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile aws.data_endpoint aws.thing_type aws.policy azure.tier azure.units cacert' ;;
     'config use|0') printf '%s\n' 'profiles' ;;
     'rollout status|0') printf '%s\n' 'rollouts' ;;
     'rollout approve|0') printf '%s\n' 'rollouts' ;;
@@ -228,6 +357,8 @@ _aiot_positional_kind() {
     'rollout history|0') printf '%s\n' 'rollouts' ;;
     'rollout audit verify|0') printf '%s\n' 'rollouts' ;;
     'completion|0') printf '%s\n' 'choice:bash zsh fish' ;;
+    'model add|0') printf '%s\n' 'file' ;;
+    'firmware add|0') printf '%s\n' 'file' ;;
   esac
 }
 

@@ -26,6 +26,12 @@ function __aiot_child --argument-names cmd_path word
             echo 'lineage'
         case '|report'
             echo 'report'
+        case '|model'
+            echo 'model'
+        case '|firmware'
+            echo 'firmware'
+        case '|demo'
+            echo 'demo'
         case 'device|register'
             echo 'register'
         case 'device|import'
@@ -90,8 +96,48 @@ function __aiot_child --argument-names cmd_path word
             echo 'advance'
         case 'sim|status'
             echo 'status'
+        case 'sim|telemetry'
+            echo 'telemetry'
         case 'hub|serve'
             echo 'serve'
+        case 'lineage|audit'
+            echo 'audit'
+        case 'lineage|merge'
+            echo 'merge'
+        case 'report|governance'
+            echo 'governance'
+        case 'model|add'
+            echo 'add'
+        case 'model|sign'
+            echo 'sign'
+        case 'model|verify'
+            echo 'verify'
+        case 'model|list' 'model|ls'
+            echo 'list'
+        case 'model|show'
+            echo 'show'
+        case 'model|diff'
+            echo 'diff'
+        case 'model|card'
+            echo 'card'
+        case 'model|keygen'
+            echo 'keygen'
+        case 'firmware|add'
+            echo 'add'
+        case 'firmware|sign'
+            echo 'sign'
+        case 'firmware|verify'
+            echo 'verify'
+        case 'firmware|list' 'firmware|ls'
+            echo 'list'
+        case 'firmware|show'
+            echo 'show'
+        case 'firmware|diff'
+            echo 'diff'
+        case 'firmware|card'
+            echo 'card'
+        case 'firmware|keygen'
+            echo 'keygen'
     end
 end
 
@@ -126,11 +172,49 @@ function __aiot_takes_value --argument-names cmd_path opt
             return 0
         case 'sim fleet|--devices' 'sim fleet|--profile' 'sim fleet|--seed' 'sim fleet|--prefix'
             return 0
-        case 'sim fleet|--start' 'sim advance|--to' 'hub serve|--api' 'hub serve|--port'
+        case 'sim fleet|--start' 'sim advance|--to' 'sim telemetry|--out' 'sim telemetry|--hours'
+            return 0
+        case 'sim telemetry|--format' 'sim telemetry|--seed' 'sim telemetry|--interval' 'sim telemetry|--batch'
+            return 0
+        case 'sim telemetry|--defects' 'sim telemetry|--drift' 'sim telemetry|--bias' 'sim telemetry|--labels'
+            return 0
+        case 'sim telemetry|--label-rate' 'sim telemetry|--iothub' 'hub serve|--api' 'hub serve|--port'
             return 0
         case 'hub serve|--bind' 'hub serve|--port-file' 'hub serve|--credentials-out' 'hub serve|--throttle'
             return 0
-        case 'hub serve|--faults' 'hub serve|--seed'
+        case 'hub serve|--faults' 'hub serve|--seed' 'lineage audit|-i' 'lineage audit|--input'
+            return 0
+        case 'lineage audit|--format' 'lineage audit|--window' 'lineage audit|--schemas' 'lineage audit|--registry'
+            return 0
+        case 'lineage audit|--journal' 'lineage audit|--baseline' 'lineage audit|--policy' 'lineage audit|--openlineage'
+            return 0
+        case 'lineage audit|--out' 'lineage audit|--profile-out' 'lineage audit|--fail-on' 'lineage audit|--examples'
+            return 0
+        case 'lineage merge|--out' 'lineage merge|--openlineage' 'report governance|--period' 'report governance|--out'
+            return 0
+        case 'report governance|--format' 'report governance|--policy' 'report governance|--audits' 'report governance|--labels'
+            return 0
+        case 'report governance|--decisions' 'report governance|--billing' 'report governance|--energy' 'report governance|--intensity'
+            return 0
+        case 'report governance|--fail-on' 'model add|--name' 'model add|--version' 'model add|--uri'
+            return 0
+        case 'model add|--sign-key' 'model add|--card' 'model add|--triton' 'model add|--triton-version'
+            return 0
+        case 'model add|--triton-max-batch' 'model sign|-k' 'model sign|--key' 'model sign|--signature-out'
+            return 0
+        case 'model sign|--statement-out' 'model verify|-k' 'model verify|--key' 'model verify|--file'
+            return 0
+        case 'model card|--metrics' 'model card|--out' 'model keygen|--out' 'model keygen|--public-out'
+            return 0
+        case 'model keygen|--algorithm' 'firmware add|--name' 'firmware add|--version' 'firmware add|--uri'
+            return 0
+        case 'firmware add|--sign-key' 'firmware sign|-k' 'firmware sign|--key' 'firmware sign|--signature-out'
+            return 0
+        case 'firmware sign|--statement-out' 'firmware verify|-k' 'firmware verify|--key' 'firmware verify|--file'
+            return 0
+        case 'firmware card|--metrics' 'firmware card|--out' 'firmware keygen|--out' 'firmware keygen|--public-out'
+            return 0
+        case 'firmware keygen|--algorithm' 'demo|--dir' 'demo|-n' 'demo|--devices'
             return 0
     end
     return 1
@@ -239,7 +323,7 @@ complete -c aiot -s 'q' -l 'quiet' -d 'Print no progress or confirmations, only 
 complete -c aiot -s 'v' -l 'verbose' -d 'More detail on stderr (repeatable)'
 complete -c aiot -l 'debug' -d 'Trace requests and decisions on stderr, secrets redacted'
 complete -c aiot -s 'y' -l 'yes' -d 'Answer yes to confirmations (needed when not on a terminal)'
-complete -c aiot -l 'version' -d 'Print the version and exit'
+complete -c aiot -n 'not __aiot_at \'model add\'; and not __aiot_at \'firmware add\'' -l 'version' -d 'Print the version and exit'
 
 # aiot (top level)
 complete -c aiot -n '__aiot_at \'\'' -a 'device' -d 'Register, inspect and manage devices'
@@ -251,7 +335,10 @@ complete -c aiot -n '__aiot_at \'\'' -a 'hub' -d 'Serve the local hub over the A
 complete -c aiot -n '__aiot_at \'\'' -a 'help' -d 'Help on a command or topic: exit-codes, environment'
 complete -c aiot -n '__aiot_at \'\'' -a 'completion' -d 'Print a shell completion script: bash, zsh or fish'
 complete -c aiot -n '__aiot_at \'\'' -a 'lineage' -d 'Audit the lineage and health of device telemetry'
-complete -c aiot -n '__aiot_at \'\'' -a 'report' -d 'Governance reports'
+complete -c aiot -n '__aiot_at \'\'' -a 'report' -d 'Governance reports: weekly, deterministic, decision-ready'
+complete -c aiot -n '__aiot_at \'\'' -a 'model' -d 'ML model artifacts (ONNX): add, sign, verify, inspect, diff, model cards'
+complete -c aiot -n '__aiot_at \'\'' -a 'firmware' -d 'Firmware artifacts: add, sign, verify, inspect, diff'
+complete -c aiot -n '__aiot_at \'\'' -a 'demo' -d 'Run the whole mission on a local hub in under a minute, narrating every command (a replayable tour)'
 
 # aiot device
 complete -c aiot -n '__aiot_at \'device\'' -a 'register' -d 'Register one device (SAS keys, self-signed or CA-signed X.509)'
@@ -265,7 +352,7 @@ complete -c aiot -n '__aiot_at \'device\'' -a 'rm' -d 'Delete devices (asks on a
 complete -c aiot -n '__aiot_at \'device\'' -a 'export' -d 'Export devices as CSV or JSON Lines (never secrets), re-importable'
 
 # aiot device register
-complete -c aiot -n '__aiot_at \'device register\'' -l 'auth' -x -a 'sas x509-self-signed x509-ca' -d 'Authentication: sas, x509-self-signed or x509-ca'
+complete -c aiot -n '__aiot_at \'device register\'' -l 'auth' -x -a 'sas x509-self-signed x509-ca aws-generated' -d 'Authentication: sas, x509-self-signed, x509-ca or aws-generated (AWS makes the key)'
 complete -c aiot -n '__aiot_at \'device register\'' -l 'cert' -r -F -d 'Use this PEM certificate (CN must be the device id) instead of generating one'
 complete -c aiot -n '__aiot_at \'device register\'' -l 'ca' -x -a '(__fish_complete_directories)' -d 'Fleet CA folder for x509-ca (made by \'aiot ca create\'; default: the ca_dir setting)'
 complete -c aiot -n '__aiot_at \'device register\'' -l 'tag' -x -d 'Tag KEY=VALUE (repeatable)'
@@ -333,11 +420,11 @@ complete -c aiot -n '__aiot_at \'config\'' -a 'use' -d 'Make a profile the activ
 complete -c aiot -n '__aiot_at \'config list\'' -l 'show-origin' -d 'Say where each value comes from (file, environment, flag, default)'
 
 # aiot config get
-complete -c aiot -n '__aiot_at \'config get\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert profile' -d 'Setting name, e.g. hub, output, aws.region'
+complete -c aiot -n '__aiot_at \'config get\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile aws.data_endpoint aws.thing_type aws.policy azure.tier azure.units cacert profile' -d 'Setting name, e.g. hub, output, aws.region'
 
 # aiot config set
 complete -c aiot -n '__aiot_at \'config set\'' -l 'profile' -x -a '(__aiot_dynamic profiles)' -d 'Write into this profile\'s section, creating it if needed (default: the global --profile, else the top level)'
-complete -c aiot -n '__aiot_at \'config set\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile azure.tier azure.units cacert' -d 'Setting name, e.g. hub, output, aws.region'
+complete -c aiot -n '__aiot_at \'config set\' 0' -x -a 'hub output color ca_dir azure.connection_string_file azure.endpoint aws.region aws.endpoint aws.profile aws.data_endpoint aws.thing_type aws.policy azure.tier azure.units cacert' -d 'Setting name, e.g. hub, output, aws.region'
 
 # aiot config use
 complete -c aiot -n '__aiot_at \'config use\' 0' -x -a '(__aiot_dynamic profiles)' -d 'Profile name, or \'default\''
@@ -363,6 +450,8 @@ complete -c aiot -n '__aiot_at \'rollout\'' -a 'audit' -d 'Check a rollout\'s jo
 complete -c aiot -n '__aiot_at \'rollout plan\'' -s 'f' -l 'file' -r -F -d 'The rollout spec (rollout.yaml)'
 complete -c aiot -n '__aiot_at \'rollout plan\'' -l 'out' -r -F -d 'Also write the plan as JSON to this file (atomically)'
 complete -c aiot -n '__aiot_at \'rollout plan\'' -l 'allow-underpowered' -d 'Exit 0 even when a critical gate cannot detect its threshold in some wave (exit 2 otherwise)'
+complete -c aiot -n '__aiot_at \'rollout plan\'' -l 'allow-breaking' -d 'Accept a registry artifact whose I/O signature breaks the baseline version\'s (exit 2 otherwise)'
+complete -c aiot -n '__aiot_at \'rollout plan\'' -l 'require-signature' -d 'Refuse an unsigned artifact whatever the spec says (requireSignature in the spec does the same)'
 
 # aiot rollout apply
 complete -c aiot -n '__aiot_at \'rollout apply\'' -s 'f' -l 'file' -r -F -d 'The rollout spec (rollout.yaml)'
@@ -371,6 +460,8 @@ complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'timeout' -x -d 'With --wai
 complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'detach' -d 'Return once the current wave is dispatched (the default without --wait)'
 complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'steal-lease' -d 'Take over from another driver (journaled)'
 complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'allow-underpowered' -d 'Start even when a critical gate cannot detect its threshold'
+complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'allow-breaking' -d 'Start even when a registry artifact\'s I/O signature breaks the baseline version\'s'
+complete -c aiot -n '__aiot_at \'rollout apply\'' -l 'require-signature' -d 'Refuse an unsigned artifact whatever the spec says'
 
 # aiot rollout status
 complete -c aiot -n '__aiot_at \'rollout status\'' -s 'w' -l 'watch' -d 'Refresh every 2 s until the rollout is final'
@@ -427,6 +518,7 @@ complete -c aiot -n '__aiot_at \'rollout audit verify\' 0' -x -a '(__aiot_dynami
 complete -c aiot -n '__aiot_at \'sim\'' -a 'fleet' -d 'Register simulated devices on the local hub (idempotent: a re-run changes nothing, a larger N adds)'
 complete -c aiot -n '__aiot_at \'sim\'' -a 'advance' -d 'Move the hub\'s sim clock forward and play every device event up to it'
 complete -c aiot -n '__aiot_at \'sim\'' -a 'status' -d 'Sim time and device counts by running version and OTA state'
+complete -c aiot -n '__aiot_at \'sim\'' -a 'telemetry' -d 'Write the simulated fleet\'s telemetry in a cloud export layout, with planted defects and a manifest'
 
 # aiot sim fleet
 complete -c aiot -n '__aiot_at \'sim fleet\'' -s 'n' -l 'devices' -x -d 'How many devices (ids PREFIX00001...)'
@@ -438,6 +530,22 @@ complete -c aiot -n '__aiot_at \'sim fleet\'' -l 'print-default-profile' -d 'Pri
 
 # aiot sim advance
 complete -c aiot -n '__aiot_at \'sim advance\'' -l 'to' -x -d 'Advance to this RFC 3339 time instead'
+
+# aiot sim telemetry
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'out' -r -F -d 'Output directory (data/, truth/ and manifest.json go there)'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'hours' -x -d 'Window length in hours, ending at the sim clock'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'format' -x -d 'ndjson, csv, iothub-json, iothub-avro or aws-s3-json'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'seed' -x -d 'Seed of the telemetry draws (default: the fleet\'s seed)'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'interval' -x -d 'Time between a device\'s messages'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'batch' -x -d 'Batch period of iothub and aws files'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'defects' -x -d 'A rate for every defect class (0.001), or a YAML file of rates and counts'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'drift' -x -d 'FIELD:SHIFT[@FROM]: e.g. temperature:+3sd@2026-11-20T00:00:00Z or @version=2.2'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'bias' -x -d 'KEY=VALUE[:STRENGTH]: predictions are worse in that site, region or hw'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'labels' -x -d 'Write ground-truth labels (JSON lines) for a sample of records to FILE'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'label-rate' -x -d 'Share of records labelled'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'iothub' -x -d 'IoT Hub name in iothub-* paths'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'gzip' -d 'Compress every file (.gz)'
+complete -c aiot -n '__aiot_at \'sim telemetry\'' -l 'force' -d 'Replace an earlier export in --out'
 
 # aiot hub
 complete -c aiot -n '__aiot_at \'hub\'' -a 'serve' -d 'Serve the local hub over HTTP in the Azure IoT Hub or AWS IoT dialect'
@@ -455,3 +563,133 @@ complete -c aiot -n '__aiot_at \'hub serve\'' -l 'seed' -x -d 'Seed for fault in
 
 # aiot completion
 complete -c aiot -n '__aiot_at \'completion\' 0' -x -a 'bash zsh fish' -d 'The shell'
+
+# aiot lineage
+complete -c aiot -n '__aiot_at \'lineage\'' -a 'audit' -d 'Check telemetry exports for health and attribute every record to a model version'
+complete -c aiot -n '__aiot_at \'lineage\'' -a 'merge' -d 'Combine profiles of audits run on shards or machines into one'
+
+# aiot lineage audit
+complete -c aiot -n '__aiot_at \'lineage audit\'' -s 'i' -l 'input' -x -a '(__fish_complete_directories)' -d 'Files, folders, globs (**) or URLs (az://, s3://, https://) of telemetry exports'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'format' -x -d 'auto, ndjson, csv, iothub-json, iothub-avro, aws-s3-json (gzip is detected)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'window' -x -d 'Only records whose hub time is in FROM/TO or FROM/DURATION (RFC 3339; 7d, PT6H)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'schemas' -x -a '(__fish_complete_directories)' -d 'Folder of telemetry schemas (types, units, ranges, intervals per device class)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'registry' -x -d 'Hub whose registry attributes senders: local:PATH, or none (default: the profile\'s hub)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'journal' -x -a '(__fish_complete_directories)' -d 'Rollout journal file or folder (default: the registry hub\'s journal folder)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'baseline' -x -d 'profile.json of a reference window: DRF001 compares against it'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'policy' -x -d 'Policy YAML: thresholds and severities per check and device class'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'openlineage' -x -d 'Emit OpenLineage RunEvents to file:PATH or http(s)://HOST:PORT[/PATH]'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'out' -r -F -d 'Write audit.json (aiot.audit/v1) here, atomically'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'profile-out' -r -F -d 'Write the mergeable profile.json (aiot.profile/v1) here'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'fail-on' -x -d 'Exit 3 when a check fails at this level: error, warn or never'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'examples' -x -d 'Examples kept per check'
+
+# aiot lineage merge
+complete -c aiot -n '__aiot_at \'lineage merge\'' -l 'out' -r -F -d 'Write the merged profile here (atomically)'
+complete -c aiot -n '__aiot_at \'lineage merge\'' -l 'openlineage' -x -d 'Emit OpenLineage START/COMPLETE events: file:PATH (JSON lines) or http://127.0.0.1:5000 (Marquez); default from OPENLINEAGE_URL'
+
+# aiot report
+complete -c aiot -n '__aiot_at \'report\'' -a 'governance' -d 'Write the governance report of a period (Markdown, HTML, JSON, model cards); exit 3 when a policy fails'
+
+# aiot report governance
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'period' -x -d '2026-W47, last-week, or FROM/TO (dates or RFC 3339, TO exclusive)'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'out' -x -a '(__fish_complete_directories)' -d 'Folder for the report files (kept across periods: changes are shown against the previous one)'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'format' -x -d 'Comma-separated: md, html, json, modelcard'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'policy' -x -d 'Policy file (YAML): approved versions, thresholds, use cases, budgets, rules'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'audits' -x -a '(__fish_complete_directories)' -d 'Folder of lineage audits (audit.json, profile.json) for the period and earlier ones'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'labels' -x -d 'Decisions and later-confirmed labels (NDJSON or CSV) for performance and bias'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'decisions' -x -a '(__fish_complete_directories)' -d 'Telemetry export(s) holding each record\'s prediction (files, folders, globs): the bias audit\'s decisions; --labels join by messageId'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'billing' -x -d 'Billing CSV: date,service,category,site,model_version,cost,currency'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'energy' -x -d 'Energy CSV: CodeCarbon emissions.csv, or date,site,model_version,energy_kwh'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'intensity' -x -d 'Grid intensity overrides CSV: key,g_per_kwh[,year,source]'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'fail-on' -x -d 'Exit 3 when a policy fails at this level: error, warn or never'
+complete -c aiot -n '__aiot_at \'report governance\'' -l 'no-hub' -d 'Do not read the hub (registry and journals): those sections say so'
+
+# aiot model
+complete -c aiot -n '__aiot_at \'model\'' -a 'add' -d 'Register an ONNX model: SHA-256, size, IR version, opsets, producer, typed inputs and outputs'
+complete -c aiot -n '__aiot_at \'model\'' -a 'sign' -d 'Sign a registered version: a detached signature over its digest and metadata'
+complete -c aiot -n '__aiot_at \'model\'' -a 'verify' -d 'Check a version\'s signature with a public key, and its file\'s SHA-256 (exit 3 if not)'
+complete -c aiot -n '__aiot_at \'model\'' -a 'list' -d 'List registered versions, oldest first'
+complete -c aiot -n '__aiot_at \'model\'' -a 'ls' -d 'List registered versions, oldest first (alias of list)'
+complete -c aiot -n '__aiot_at \'model\'' -a 'show' -d 'Show a version: digest, URI, signature, ONNX metadata and I/O (-o json: all)'
+complete -c aiot -n '__aiot_at \'model\'' -a 'diff' -d 'Compare two versions: digest, metadata and I/O signature (breaking changes flagged)'
+complete -c aiot -n '__aiot_at \'model\'' -a 'card' -d 'A model card (Model Card Toolkit JSON) from the registry, rollouts and metrics'
+complete -c aiot -n '__aiot_at \'model\'' -a 'keygen' -d 'Create a signing key pair (private key 0600, never printed)'
+
+# aiot model add
+complete -c aiot -n '__aiot_at \'model add\'' -l 'name' -x -d 'Artifact name (letters, digits, . _ + -)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'version' -x -d 'Version (immutable once added)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'uri' -x -d 'Where devices download it (default: the file\'s file:// URI)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'sign-key' -x -d 'Sign it with this private key (PEM, mode 0600; Ed25519 or ECDSA P-256)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'card' -x -d 'Model card fields (YAML or JSON, Model Card Toolkit layout)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'triton' -x -d 'Also write DIR/NAME/config.pbtxt and DIR/NAME/N/model.onnx (Triton)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'triton-version' -x -a '(__fish_complete_directories)' -d 'The Triton version folder (default 1)'
+complete -c aiot -n '__aiot_at \'model add\'' -l 'triton-max-batch' -x -d 'max_batch_size when the batch dimension is dynamic (default 8)'
+complete -c aiot -n '__aiot_at \'model add\' 0' -F -d 'The artifact file'
+
+# aiot model sign
+complete -c aiot -n '__aiot_at \'model sign\'' -s 'k' -l 'key' -x -d 'Private key (PEM, mode 0600; Ed25519 or ECDSA P-256, e.g. an aiot ca key)'
+complete -c aiot -n '__aiot_at \'model sign\'' -l 'signature-out' -r -F -d 'Also write the raw signature bytes to this file'
+complete -c aiot -n '__aiot_at \'model sign\'' -l 'statement-out' -r -F -d 'Also write the signed statement (canonical JSON) to this file'
+
+# aiot model verify
+complete -c aiot -n '__aiot_at \'model verify\'' -s 'k' -l 'key' -x -d 'The signer\'s public key (PEM), certificate, or key pair'
+complete -c aiot -n '__aiot_at \'model verify\'' -l 'file' -r -F -d 'Check this file\'s content (default: the file that was added, when it still exists)'
+
+# aiot model diff
+complete -c aiot -n '__aiot_at \'model diff\'' -l 'fail-on-breaking' -d 'Exit 3 when a change breaks the I/O signature'
+
+# aiot model card
+complete -c aiot -n '__aiot_at \'model card\'' -l 'metrics' -x -d 'Add performance metrics: a JSON array of {type, value, slice}'
+complete -c aiot -n '__aiot_at \'model card\'' -l 'out' -r -F -d 'Write the card to this file (atomically) instead of stdout'
+
+# aiot model keygen
+complete -c aiot -n '__aiot_at \'model keygen\'' -l 'out' -r -F -d 'The private key file (PEM)'
+complete -c aiot -n '__aiot_at \'model keygen\'' -l 'public-out' -r -F -d 'The public key file (default: KEY.pub.pem beside it)'
+complete -c aiot -n '__aiot_at \'model keygen\'' -l 'algorithm' -x -a 'ed25519 ecdsa-p256' -d 'ed25519 (default) or ecdsa-p256'
+complete -c aiot -n '__aiot_at \'model keygen\'' -l 'force' -d 'Replace existing files'
+
+# aiot firmware
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'add' -d 'Register a firmware image: SHA-256 and size'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'sign' -d 'Sign a registered version: a detached signature over its digest and metadata'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'verify' -d 'Check a version\'s signature with a public key, and its file\'s SHA-256 (exit 3 if not)'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'list' -d 'List registered versions, oldest first'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'ls' -d 'List registered versions, oldest first (alias of list)'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'show' -d 'Show a version: digest, URI, signature, ONNX metadata and I/O (-o json: all)'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'diff' -d 'Compare two versions: digest, metadata and I/O signature (breaking changes flagged)'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'card' -d 'A model card (Model Card Toolkit JSON) from the registry, rollouts and metrics'
+complete -c aiot -n '__aiot_at \'firmware\'' -a 'keygen' -d 'Create a signing key pair (private key 0600, never printed)'
+
+# aiot firmware add
+complete -c aiot -n '__aiot_at \'firmware add\'' -l 'name' -x -d 'Artifact name (letters, digits, . _ + -)'
+complete -c aiot -n '__aiot_at \'firmware add\'' -l 'version' -x -d 'Version (immutable once added)'
+complete -c aiot -n '__aiot_at \'firmware add\'' -l 'uri' -x -d 'Where devices download it (default: the file\'s file:// URI)'
+complete -c aiot -n '__aiot_at \'firmware add\'' -l 'sign-key' -x -d 'Sign it with this private key (PEM, mode 0600; Ed25519 or ECDSA P-256)'
+complete -c aiot -n '__aiot_at \'firmware add\' 0' -F -d 'The artifact file'
+
+# aiot firmware sign
+complete -c aiot -n '__aiot_at \'firmware sign\'' -s 'k' -l 'key' -x -d 'Private key (PEM, mode 0600; Ed25519 or ECDSA P-256, e.g. an aiot ca key)'
+complete -c aiot -n '__aiot_at \'firmware sign\'' -l 'signature-out' -r -F -d 'Also write the raw signature bytes to this file'
+complete -c aiot -n '__aiot_at \'firmware sign\'' -l 'statement-out' -r -F -d 'Also write the signed statement (canonical JSON) to this file'
+
+# aiot firmware verify
+complete -c aiot -n '__aiot_at \'firmware verify\'' -s 'k' -l 'key' -x -d 'The signer\'s public key (PEM), certificate, or key pair'
+complete -c aiot -n '__aiot_at \'firmware verify\'' -l 'file' -r -F -d 'Check this file\'s content (default: the file that was added, when it still exists)'
+
+# aiot firmware diff
+complete -c aiot -n '__aiot_at \'firmware diff\'' -l 'fail-on-breaking' -d 'Exit 3 when a change breaks the I/O signature'
+
+# aiot firmware card
+complete -c aiot -n '__aiot_at \'firmware card\'' -l 'metrics' -x -d 'Add performance metrics: a JSON array of {type, value, slice}'
+complete -c aiot -n '__aiot_at \'firmware card\'' -l 'out' -r -F -d 'Write the card to this file (atomically) instead of stdout'
+
+# aiot firmware keygen
+complete -c aiot -n '__aiot_at \'firmware keygen\'' -l 'out' -r -F -d 'The private key file (PEM)'
+complete -c aiot -n '__aiot_at \'firmware keygen\'' -l 'public-out' -r -F -d 'The public key file (default: KEY.pub.pem beside it)'
+complete -c aiot -n '__aiot_at \'firmware keygen\'' -l 'algorithm' -x -a 'ed25519 ecdsa-p256' -d 'ed25519 (default) or ecdsa-p256'
+complete -c aiot -n '__aiot_at \'firmware keygen\'' -l 'force' -d 'Replace existing files'
+
+# aiot demo
+complete -c aiot -n '__aiot_at \'demo\'' -l 'dir' -x -a '(__fish_complete_directories)' -d 'Folder for everything the demo makes (must be empty or new)'
+complete -c aiot -n '__aiot_at \'demo\'' -s 'n' -l 'devices' -x -d 'Simulated fleet size'
+complete -c aiot -n '__aiot_at \'demo\'' -l 'keep' -d 'Keep the week\'s telemetry data files (large; removed at the end by default)'
+complete -c aiot -n '__aiot_at \'demo\'' -l 'force' -d 'Empty DIR first when an earlier demo left files there'

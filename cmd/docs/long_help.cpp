@@ -50,13 +50,18 @@ const std::vector<LongHelp>& table() {
        "device id; with --auth x509-ca the certificate is signed by the fleet CA (--ca, or the ca_dir setting). "
        "--cert uses an existing PEM certificate instead, taking its thumbprints.\n\n"
        "Generated keys and certificates are written 0600 to --out-dir (X.509 default: ./aiot-devices). The device "
-       "twin is printed on standard output, without secrets unless --show-secrets is given.",
+       "twin is printed on standard output, without secrets unless --show-secrets is given.\n\n"
+       "On AWS IoT the certificate is registered (RegisterCertificateWithoutCA), attached to the thing and given "
+       "the device policy (the aws.policy setting, created least-privilege when missing). --auth aws-generated "
+       "lets AWS make the key pair (CreateKeysAndCertificate); the private key is written 0600 before anything is "
+       "printed.",
        {
            {"A device with SAS keys and two tags", "aiot device register gw-1 --tag site=berlin --tag hw=x86"},
            {"A device with a certificate signed by the fleet CA",
             "aiot device register cam-1 --auth x509-ca --ca ./ca --out-dir ./credentials"},
            {"A self-signed device, registered disabled",
             "aiot device register sensor-1 --auth x509-self-signed --disabled"},
+           {"A thing whose key pair AWS IoT makes", "aiot --hub aws device register cam-9 --auth aws-generated --out-dir ./credentials"},
        }},
       {"device import",
        "Registers many devices from a file: CSV with a header row (id,auth,tags.KEY,...), YAML (a list of "
@@ -372,7 +377,35 @@ const std::vector<LongHelp>& table() {
            {"Where the simulation stands", "aiot sim status"},
            {"Devices per version, for a script", "aiot sim status -o json | jq .byVersion"},
        }},
+      {"sim telemetry",
+       "Writes the simulated fleet's telemetry for a window ending at the sim clock, in a cloud export layout "
+       "(ndjson, csv, iothub-json, iothub-avro, aws-s3-json), optionally gzip'd. Each record carries the model "
+       "version the device ran at that instant. Defects are planted at a rate or from a YAML file of counts, and "
+       "DIR/manifest.json records what was planted and what aiot lineage audit must find. --drift, --bias and "
+       "--labels set up scenarios for the governance report.",
+       {
+           {"A week at one message a minute with defects", "aiot sim telemetry --out exports --hours 168 --interval 1m --defects 0.001"},
+           {"IoT Hub Avro routing exports, gzip'd", "aiot sim telemetry --out azure --hours 24 --format iothub-avro --gzip"},
+           {"A drifting field, a biased site and labels",
+            "aiot sim telemetry --out week --hours 168 --drift temperature:+3sd@version=2.2 --bias site=site-3 --labels week/labels.jsonl"},
+       }},
 
+      // ---- demo ---------------------------------------------------------------------------------
+      {"demo",
+       "Runs the whole mission on an embedded local hub in a fresh folder in under a minute: it creates a fleet CA, "
+       "registers cameras with CA-signed X.509 certificates, simulates a fleet, rolls out a healthy model version "
+       "in waves, then detector 2.1, which fails 15% of installs, so the canary gate catches it and rolls it back. "
+       "Then it writes a week of telemetry with planted defects, audits its lineage and writes that week's "
+       "governance report in Markdown, HTML and JSON.\n\n"
+       "Every step is an ordinary aiot command printed on standard error before it runs, so it can be replayed "
+       "after export AIOT_HUB=local:DIR/hub.db. Standard output holds only the closing summary of where everything "
+       "is. Exit 0 means every step did what it should (the bad rollout's exit 3 is expected); otherwise the demo "
+       "stops at the failing step with its exit code.",
+       {
+           {"The tour, in ./aiot-demo", "aiot demo"},
+           {"A larger fleet elsewhere, summary as JSON", "aiot demo --dir /tmp/aiot-demo --devices 2000 -o json"},
+           {"Again in the same folder, keeping the telemetry files", "aiot demo --force --keep"},
+       }},
       // ---- help and completion ----------------------------------------------------------------
       {"help",
        "Prints the help of a command (the same as --help), or a topic: exit-codes lists the exit status of every "
@@ -395,21 +428,233 @@ const std::vector<LongHelp>& table() {
             "aiot completion fish > ~/.config/fish/completions/aiot.fish"},
        }},
 
-      // ---- groups that arrive later ---------------------------------------------------------
+      // ---- lineage ------------------------------------------------------------------------------
       {"lineage",
-       "Audits the lineage and health of device telemetry exports (NDJSON, CSV, IoT Hub routing JSON and Avro, "
-       "AWS IoT rule S3 JSON): clock skew, gaps, duplicates, future timestamps, outliers and stuck sensors, "
-       "attributed to the model version that produced each record. Its verbs arrive with later work; until then "
-       "every invocation says so and exits 1.",
+       "Audits the lineage and health of device telemetry where it lies: exports on disk or in Azure Blob Storage "
+       "and Amazon S3, as NDJSON, CSV, IoT Hub routing JSON and Avro, or AWS IoT rule S3 JSON, gzip'd or not. Each "
+       "record is attributed to the device, identity, schema and model version that produced it (from the "
+       "registry and the rollout journal), and checked for clock health (device clock against hub clock), gaps, "
+       "duplicates, missing and out-of-range fields, outliers, stuck sensors, unknown schemas and drift.\n\n"
+       "Audits stream with bounded memory and write audit.json, a mergeable profile.json and OpenLineage events; "
+       "profiles from shards merge into one. See docs/lineage.md and docs/storage-inputs.md.",
        {
-           {"What is planned", "aiot lineage --help"},
+           {"Audit a folder of exports", "aiot lineage audit --input exports/ --out audit.json"},
+           {"Merge the profiles of two shards", "aiot lineage merge a/profile.json b/profile.json --out week.json"},
        }},
-      {"report",
-       "Writes governance reports from the registry, the rollout journals, lineage audits and cost and energy "
-       "inputs, as Markdown, single-file HTML or JSON, with an exit status from the policy verdict. Its verbs "
-       "arrive with later work; until then every invocation says so and exits 1.",
+      {"lineage audit",
+       "Reads every input once, streamed (a reader thread and a checking thread; memory bounded by devices and "
+       "fields, not records), and runs the checks of docs/lineage.md: TS001-TS007 (timestamps, future, skew, "
+       "order, duplicates, gaps, late arrivals), FR001 freshness, CMP001 completeness, RNG001 ranges, OUT001 "
+       "outliers, STK001 stuck sensors, SCH001 schemas, DRF001 drift against --baseline, and attribution: ATT001 "
+       "no known model version, ATT002 a record claiming a version the ledger says the device did not run (a "
+       "canary leak or a failed install), REG001 senders not in the registry, REG002 disabled devices still "
+       "sending. Malformed input is counted and reported with file:offset, and the audit goes on.\n\n"
+       "Inputs are files, folders, globs (**) or URLs: az://ACCOUNT/CONTAINER/PREFIX or https blob URLs (SAS "
+       "token, AZURE_STORAGE_CONNECTION_STRING), s3://BUCKET/PREFIX (the AWS credential chain); --window narrows "
+       "remote listings by the time-based path layout. Exit 0 clean, 3 when a check fails at --fail-on, 2 bad "
+       "input, 4 credentials refused.",
        {
-           {"What is planned", "aiot report --help"},
+           {"Audit a week of exports with a table summary", "aiot lineage audit --input 'exports/**/*.json' --window 2026-11-16T00:00:00Z/7d"},
+           {"Write the audit, the profile and OpenLineage events",
+            "aiot lineage audit --input exports/ --out audit.json --profile-out profile.json --openlineage file:lineage.jsonl"},
+           {"Compare with last week's profile, warnings fail too",
+            "aiot lineage audit --input exports/ --baseline 2026-W46/profile.json --fail-on warn"},
+           {"Audit IoT Hub routing exports in Azure Blob Storage",
+            "aiot lineage audit --input az://acct/routing/aiot-hub/ --window 2026-11-26T00:00:00Z/1d"},
+           {"Audit AWS IoT rule output in S3", "aiot lineage audit --input s3://fleet-telemetry/iot/2026/11/"},
+       }},
+      {"lineage merge",
+       "Combines the profile.json files written by aiot lineage audit --profile-out on different shards or "
+       "machines into the profile of their union: counts add, the KLL, HLL and frequent-item sketches merge, and "
+       "windows widen. Writes atomically with --out, or prints the profile with -o json. With --openlineage (or "
+       "OPENLINEAGE_URL) it emits START and then COMPLETE or FAIL events.",
+       {
+           {"Merge shards into a week", "aiot lineage merge shard-1/profile.json shard-2/profile.json --out week.json"},
+           {"Print the merged profile", "aiot lineage merge a.json b.json -o json"},
+           {"Merge and report the run to Marquez", "aiot lineage merge a.json b.json --out all.json --openlineage http://127.0.0.1:5000"},
+       }},
+      // ---- report -------------------------------------------------------------------------------
+      {"report",
+       "Governance reports: what a cron job runs every Monday and a review board reads. aiot report governance "
+       "joins the registry, the rollout journals (their chains verified), lineage audits, labels, billing and "
+       "energy inputs and a policy file into one deterministic report: Markdown, a single-file HTML page with "
+       "inline SVG charts, JSON, and model cards. See docs/report.md and docs/report-metrics.md.",
+       {
+           {"Last week's report", "aiot report governance --period last-week --out reports/ --audits audits/"},
+       }},
+      {"report governance",
+       "Writes the governance report of a period (an ISO week such as 2026-W47, last-week, or FROM/TO) into --out: "
+       "a summary with changes since the previous period's report in the same folder, KPIs of the use cases in "
+       "the policy, update compliance (approved versions, time to adopt, stragglers, failed installs, canary "
+       "leaks, rollouts from the verified journals), data health from the lineage audits, model performance and "
+       "decay (label-free when no labels are given), drift (PSI, Jensen-Shannon, Wasserstein, KS), a bias audit "
+       "per site, region and hw class with confidence intervals, cost per inference, carbon per deployment (grid "
+       "intensity by region with its source and year), fleet security posture, policy adherence with evidence, "
+       "and the evidence itself (input hashes, OpenLineage run ids, journal heads, aiot version).\n\n"
+       "A section without its inputs says so instead of inventing numbers. The same inputs and period give "
+       "byte-identical files, written atomically; a re-run replaces the period's files. Exit 3 when a policy "
+       "fails at --fail-on (default error), so cron and CI can alert.",
+       {
+           {"The weekly report from cron", "aiot report governance --period last-week --out reports/ --audits audits/ --policy policy.yaml"},
+           {"One week in every format, with billing and energy inputs",
+            "aiot report governance --period 2026-W47 --format md,html,json,modelcard --out reports/ --billing cost.csv --energy emissions.csv"},
+           {"Bias and performance from decisions and labels",
+            "aiot report governance --period 2026-W47 --out reports/ --decisions exports/ --labels labels.jsonl --fail-on warn"},
+       }},
+      // ---- model and firmware (artifacts) -----------------------------------------------------
+      {"model",
+       "The artifact registry for ML models: every version an ONNX file with its SHA-256, size, URI, inspected "
+       "metadata (IR version, opsets, producer, typed inputs and outputs) and an optional detached signature. "
+       "Rollout specs name a registered version as artifact: {model: NAME, version: V}; plan and apply resolve it, "
+       "refuse it unsigned when signatures are required and refuse an I/O signature that breaks the baseline's.\n\n"
+       "On the local hub the registry lives in the hub's file; for Azure and AWS profiles in "
+       "$XDG_DATA_HOME/aiot/artifacts/<profile>-<hub>.db. See docs/artifacts.md.",
+       {
+           {"Register and sign a model", "aiot model add vision.onnx --name vision --version 7.0.0 --sign-key signer.pem"},
+           {"List the versions of a model", "aiot model list vision"},
+       }},
+      {"model add",
+       "Registers a file as a version of a model: SHA-256, size and, read with the ONNX protobuf definitions, the "
+       "IR version, opset imports, producer and graph inputs and outputs with element types and shapes. A file "
+       "that is not a valid ONNX model is refused with exit 2. Versions are immutable: the same bytes again are "
+       "'unchanged', other bytes a conflict.\n\n"
+       "--uri is where devices download it (default: the file's file:// URI). --triton DIR also writes a Triton "
+       "model repository entry (config.pbtxt for onnxruntime_onnx and N/model.onnx).",
+       {
+           {"Register a model served from a CDN",
+            "aiot model add vision.onnx --name vision --version 7.0.0 --uri https://cdn.example/vision-7.0.0.onnx"},
+           {"Register, sign and add model card fields",
+            "aiot model add vision.onnx --name vision --version 7.0.0 --sign-key signer.pem --card card.yaml"},
+           {"Also write a Triton model repository entry",
+            "aiot model add vision.onnx --name vision --version 7.0.0 --triton ./model_repository"},
+       }},
+      {"model keygen",
+       "Creates a signing key pair with OpenSSL: Ed25519 by default, or ECDSA P-256. The private key is written "
+       "0600 and never printed; the public key goes beside it (KEY.pub.pem) and the key id (sha256 of the DER "
+       "public key) is printed. Existing files are kept unless --force.",
+       {
+           {"An Ed25519 signing key", "aiot model keygen --out signer.pem"},
+           {"An ECDSA P-256 key with a chosen public key file",
+            "aiot model keygen --out p256.pem --algorithm ecdsa-p256 --public-out p256.pub"},
+       }},
+      {"model sign",
+       "Signs a registered version: a detached signature over the canonical JSON statement of its kind, name, "
+       "version, SHA-256, size and metadata digest (docs/artifacts.md says exactly what). The private key must be "
+       "mode 0600; a wider mode is refused with exit 2. --signature-out and --statement-out write the raw "
+       "signature and the statement, which openssl pkeyutl -verify checks without aiot.",
+       {
+           {"Sign a version", "aiot model sign vision 7.0.0 --key signer.pem"},
+           {"Sign and write the files openssl verifies",
+            "aiot model sign vision 7.0.0 --key signer.pem --signature-out vision.sig --statement-out vision.statement.json"},
+       }},
+      {"model verify",
+       "Checks a version with the signer's public key only: the file's SHA-256 and size against the registry "
+       "(--file, else the file that was added), that it is signed, by that key, and that the signature matches "
+       "the statement. Exit 0 when verified, 3 when the check says no (a negative verdict).",
+       {
+           {"Verify a version", "aiot model verify vision 7.0.0 --key signer.pub.pem"},
+           {"Verify a downloaded copy", "aiot model verify vision 7.0.0 --key signer.pub.pem --file /tmp/vision.onnx"},
+       }},
+      {"model list",
+       "Lists the registered versions, oldest first, with size, SHA-256, whether they are signed and their inputs.",
+       {
+           {"Every model", "aiot model list"},
+           {"One model's versions as JSON", "aiot model list vision -o json"},
+       }},
+      {"model show",
+       "Shows one version (the latest without VERSION): digest, URI, signature, ONNX metadata and I/O. -o json "
+       "prints the whole record, including the signed statement.",
+       {
+           {"The latest version", "aiot model show vision"},
+           {"One version as JSON", "aiot model show vision 7.0.0 -o json"},
+       }},
+      {"model diff",
+       "Compares two versions: digest, size, URI, and for ONNX models the I/O signature, IR version, opsets and "
+       "producer. A removed, added, retyped or reshaped input and a removed, retyped or reshaped output are "
+       "breaking. --fail-on-breaking exits 3 on a breaking change.",
+       {
+           {"What changed between two versions", "aiot model diff vision 6.0.0 7.0.0"},
+           {"Fail a CI job on a breaking change", "aiot model diff vision 6.0.0 7.0.0 --fail-on-breaking"},
+       }},
+      {"model card",
+       "Prints a model card in the Model Card Toolkit JSON layout, filled from the registry (name, version, date, "
+       "path, I/O formats, architecture, the diff from the previous version), the card fields given to add --card, "
+       "the rollouts of this version (phase, device outcomes, gate verdicts), and --metrics rows.",
+       {
+           {"The card of the latest version", "aiot model card vision"},
+           {"With evaluation metrics, to a file",
+            "aiot model card vision 7.0.0 --metrics eval.json --out vision-7.0.0.card.json"},
+       }},
+      {"firmware",
+       "The artifact registry for firmware images: the same verbs as aiot model (add, keygen, sign, verify, list, "
+       "show, diff, card) without ONNX inspection. Rollout specs name a version as artifact: {firmware: NAME, "
+       "version: V}.",
+       {
+           {"Register and sign an image", "aiot firmware add gw-1.4.2.bin --name gateway --version 1.4.2 --sign-key signer.pem"},
+           {"Verify it", "aiot firmware verify gateway 1.4.2 --key signer.pub.pem"},
+       }},
+      {"firmware add",
+       "Registers a firmware image: SHA-256 and size (any non-empty file). --uri is where devices download it.",
+       {
+           {"Register an image served from a CDN",
+            "aiot firmware add gw.bin --name gateway --version 1.4.2 --uri https://cdn.example/gw-1.4.2.bin"},
+       }},
+      {"firmware keygen",
+       "Creates a signing key pair with OpenSSL: Ed25519 by default, or ECDSA P-256. The private key is written "
+       "0600 and never printed; the public key goes beside it (KEY.pub.pem) and the key id (sha256 of the DER "
+       "public key) is printed. Existing files are kept unless --force.",
+       {
+           {"An Ed25519 signing key", "aiot firmware keygen --out signer.pem"},
+           {"An ECDSA P-256 key with a chosen public key file",
+            "aiot firmware keygen --out p256.pem --algorithm ecdsa-p256 --public-out p256.pub"},
+       }},
+      {"firmware sign",
+       "Signs a registered version: a detached signature over the canonical JSON statement of its kind, name, "
+       "version, SHA-256, size and metadata digest (docs/artifacts.md says exactly what). The private key must be "
+       "mode 0600; a wider mode is refused with exit 2. --signature-out and --statement-out write the raw "
+       "signature and the statement, which openssl pkeyutl -verify checks without aiot.",
+       {
+           {"Sign a version", "aiot firmware sign gateway 1.4.2 --key signer.pem"},
+           {"Sign and write the files openssl verifies",
+            "aiot firmware sign gateway 1.4.2 --key signer.pem --signature-out gateway.sig --statement-out gateway.statement.json"},
+       }},
+      {"firmware verify",
+       "Checks a version with the signer's public key only: the file's SHA-256 and size against the registry "
+       "(--file, else the file that was added), that it is signed, by that key, and that the signature matches "
+       "the statement. Exit 0 when verified, 3 when the check says no (a negative verdict).",
+       {
+           {"Verify a version", "aiot firmware verify gateway 1.4.2 --key signer.pub.pem"},
+           {"Verify a downloaded copy", "aiot firmware verify gateway 1.4.2 --key signer.pub.pem --file /tmp/gateway.bin"},
+       }},
+      {"firmware list",
+       "Lists the registered versions, oldest first, with size, SHA-256, whether they are signed and their inputs.",
+       {
+           {"Every firmware image", "aiot firmware list"},
+           {"One image's versions as JSON", "aiot firmware list gateway -o json"},
+       }},
+      {"firmware show",
+       "Shows one version (the latest without VERSION): digest, URI, signature, ONNX metadata and I/O. -o json "
+       "prints the whole record, including the signed statement.",
+       {
+           {"The latest version", "aiot firmware show gateway"},
+           {"One version as JSON", "aiot firmware show gateway 1.4.2 -o json"},
+       }},
+      {"firmware diff",
+       "Compares two versions: digest, size, URI, and for ONNX models the I/O signature, IR version, opsets and "
+       "producer. A removed, added, retyped or reshaped input and a removed, retyped or reshaped output are "
+       "breaking. --fail-on-breaking exits 3 on a breaking change.",
+       {
+           {"What changed between two versions", "aiot firmware diff gateway 1.4.1 1.4.2"},
+           {"Fail a CI job on a breaking change", "aiot firmware diff gateway 1.4.1 1.4.2 --fail-on-breaking"},
+       }},
+      {"firmware card",
+       "Prints a card for a firmware version in the Model Card Toolkit JSON layout, filled from the registry (name, version, date, "
+       "path, I/O formats, architecture, the diff from the previous version), the card fields given to add --card, "
+       "the rollouts of this version (phase, device outcomes, gate verdicts), and --metrics rows.",
+       {
+           {"The card of the latest version", "aiot firmware card gateway"},
+           {"With evaluation metrics, to a file",
+            "aiot firmware card gateway 1.4.2 --metrics eval.json --out gateway-1.4.2.card.json"},
        }},
   };
   return k_table;

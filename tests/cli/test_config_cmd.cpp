@@ -102,7 +102,7 @@ TEST_CASE("config list: every key, origins on request") {
   auto r = h.run({"config", "list", "--show-origin", "-o", "json"});
   REQUIRE(r.code == 0);
   auto rows = json::parse(r.out);
-  REQUIRE(rows.size() == 1 + config::key_table().size());  // profile + every setting
+  REQUIRE(rows.size() == 1 + aiot::config::key_table().size());  // profile + every setting
   CHECK(list_row(h, "aws.policy")["value"] == "aiot-device");
   CHECK(rows[0] == json{{"key", "profile"}, {"value", "default"}, {"origin", "default"}});
   CHECK(list_row(h, "output")["origin"] == "flag --output");

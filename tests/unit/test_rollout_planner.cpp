@@ -323,7 +323,7 @@ TEST_CASE("planner: baseline auto, mixed versions, named baseline") {
     CHECK(error_of(spec_of(k_three_waves), fleet(80, "7.0.0")) == "rollout.yaml: the whole cohort (80 devices) already runs 7.0.0");
     CHECK(error_of(spec_of(k_three_waves), {}).starts_with("rollout.yaml: the cohort is empty"));
     auto reg = parse_spec(spec_text(k_three_waves, {}, {}, "vision-7", "{model: vision, version: 7.0.0}"), "rollout.yaml");
-    CHECK(error_of(reg, fleet(80)).find("not available yet") != std::string::npos);
+    CHECK(error_of(reg, fleet(80)).find("has not been resolved") != std::string::npos);
   }
   SUBCASE("disabled devices are left out") {
     auto f = fleet(80);

@@ -305,7 +305,7 @@ TEST_CASE("rollout spec: short and alternative forms") {
     CHECK(s.artifact.registry_model == "vision");
     CHECK(s.artifact.version == "7.1.0");
     CHECK(s.to_json()["spec"]["artifact"] == nlohmann::json{{"model", "vision"}, {"version", "7.1.0"}});
-    CHECK_THROWS_WITH_AS(s.artifact.to_desired(), doctest::Contains("artifact registry is not available yet"), Error);
+    CHECK_THROWS_WITH_AS(s.artifact.to_desired(), doctest::Contains("has not been resolved from the artifact registry"), Error);
   }
   SUBCASE("wave approvals through approvals.required and approval: before agree") {
     auto a = parse_spec(minimal("  approvals: {required: [all]}\n"), "r.yaml");

@@ -346,14 +346,9 @@ std::vector<lineage::Input> list_inputs(Context& ctx, const std::string& spec, c
     in.size = object.size;
     in.ol_namespace = ol_namespace;
     in.ol_name = object.name;
-    const bool gz = ends_with(object.name, ".gz");
-    in.open = [shared, object, gz]() -> std::unique_ptr<lineage::ByteSource> {
-      auto source = open_object(shared, object);
-      if (gz) {
-        return lineage::open_maybe_gzip(std::move(source));
-      }
-      return source;
-    };
+    // Raw bytes: read_input recognises gzip by its magic and reports a corrupt stream as malformed
+    // input (keeping the records before the damage) instead of failing the object.
+    in.open = [shared, object]() -> std::unique_ptr<lineage::ByteSource> { return open_object(shared, object); };
     inputs.push_back(std::move(in));
   }
   return inputs;
