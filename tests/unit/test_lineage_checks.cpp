@@ -242,7 +242,7 @@ TEST_CASE("FR001: devices silent long before the window end") {
   CHECK(c2.result(Check::FR001).outcome() == Outcome::fail);
 }
 
-TEST_CASE("--window keeps records by hub time in [from, to)") {
+TEST_CASE("window: keeps records by hub time from FROM up to, not including, TO") {
   Batch b;
   b.series("dev-1", 10);
   Setup run;
