@@ -224,8 +224,8 @@ AuditResult run_audit(AuditOptions o) {
     RecordBatch batch;
     std::uint64_t bytes = 0;
     while (queue.pop(batch)) {
-      checker.consume(batch);
       bytes += batch.bytes;
+      checker.consume_async(std::move(batch));  // per-field checks on a second thread
       if (o.progress) o.progress(bytes);
       batch = RecordBatch{};  // frees its text now, not when the next one arrives
     }

@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
 #include <queue>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -177,16 +181,41 @@ struct DeviceState {
   std::int64_t interval = 0;
   std::vector<Gap> learning;  // intervals seen before the expected one is known
   const TelemetrySchema* schema = nullptr;
+  // The fields stage's own (it may run on its own thread): field state, its record count and the
+  // records it flagged (added to flagged in finish()).
   std::vector<FieldState> fields;  // by field id
-  std::array<OpenRun, k_check_count> runs{};
+  std::uint64_t field_flagged = 0;
+  std::array<OpenRun, k_check_count> runs{};  // each check's run belongs to the stage that checks it
   std::vector<std::uint32_t> models;
 };
 
 struct ModelAgg {
   std::string version;
   std::uint64_t records = 0, flagged = 0, devices = 0, mismatches = 0;
+};
+
+// A model version as the fields stage sees it (by the same model id).
+struct ModelFields {
   ModelProfile* profile = nullptr;
   std::vector<FieldProfile*> field_profiles;  // by field id
+  std::uint64_t flagged = 0;
+};
+
+// What the record stage hands the fields stage about one record (RNG001, STK001, OUT001, CMP001,
+// the profile): the checks there touch no state of the record stage's checks and vice versa, so
+// the two stages can run on two threads, the fields stage a batch behind, with the same results.
+struct FieldWork {
+  DeviceState* device = nullptr;  // null: a new model id (version), nothing else
+  const Record* record = nullptr;
+  std::string_view version;       // attributed version: ledger or batch text (alive with the batch)
+  const TelemetrySchema* schema = nullptr;
+  std::uint64_t rec = 0;
+  std::int64_t t = 0;
+  std::uint32_t model = 0;
+  bool schema_changed = false;  // expect the schema's required fields first
+  bool check_fields = false;
+  bool in_order = false;
+  bool flagged = false;  // by the record stage's checks
 };
 
 // Skew quantised: 1 s steps up to 10 min, 1 min steps up to a day, then hours.
@@ -267,6 +296,9 @@ struct Checker::Impl {
   std::vector<std::string> field_names;
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> field_index;
   std::vector<ModelAgg> models;
+  std::deque<std::string> model_versions;  // by model id; never moved (FieldWork views them)
+  std::vector<ModelFields> model_fields;   // the fields stage's, by model id
+  std::vector<FieldWork> work;             // the record stage's output for the batch
   std::uint32_t last_model = k_no_model;  // model_id's last answer
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> model_index;
   // Field names repeat batch after batch: a small cache by the view's pointer saves the hashing.
@@ -290,8 +322,21 @@ struct Checker::Impl {
   };
   std::vector<RangeTable> range_tables;
   bool finished = false;
-  // Per-record scratch
+  // consume_async(): the fields stage on its own thread, fed batches with their FieldWork.
+  struct FieldsJob {
+    std::unique_ptr<RecordBatch> batch;
+    std::vector<FieldWork> work;
+  };
+  static constexpr std::size_t k_fields_queue = 2;  // batches waiting for the fields stage
+  std::thread fields_thread;
+  std::mutex fields_mu;
+  std::condition_variable fields_ready, fields_space;
+  std::deque<FieldsJob> fields_jobs;
+  bool fields_closed = false;
+  std::exception_ptr fields_error;
+  // Per-record scratch (one for each stage)
   bool rec_flagged = false;
+  bool fields_flagged = false;
 
   explicit Impl(CheckerOptions o) : opt(std::move(o)) {
     results.resize(k_check_count);
@@ -336,6 +381,71 @@ struct Checker::Impl {
       if (!t.enabled[index(ci.check)]) skip(ci.check, "disabled by the policy");
   }
 
+  ~Impl() {
+    try {
+      stop_fields();
+    } catch (...) {
+      // An error of the fields stage nobody asked for any more (the audit is being unwound).
+    }
+  }
+
+  // The record stage here, the fields stage on the fields thread (started on first use).
+  void consume_async(RecordBatch&& b) {
+    auto batch = std::make_unique<RecordBatch>(std::move(b));
+    consume_malformed_and_count(*batch);
+    for (const auto& r : batch->records) record(*batch, r);
+    FieldsJob job{std::move(batch), std::move(work)};
+    work = {};
+    if (!fields_thread.joinable()) {
+      fields_closed = false;
+      fields_thread = std::thread([this] { fields_loop(); });
+    }
+    std::unique_lock lock(fields_mu);
+    fields_space.wait(lock, [&] { return fields_jobs.size() < k_fields_queue || fields_error; });
+    if (fields_error) {
+      lock.unlock();
+      stop_fields();  // rethrows it
+    }
+    fields_jobs.push_back(std::move(job));
+    fields_ready.notify_one();
+  }
+
+  void fields_loop() {
+    for (;;) {
+      FieldsJob job;
+      {
+        std::unique_lock lock(fields_mu);
+        fields_ready.wait(lock, [&] { return !fields_jobs.empty() || fields_closed; });
+        if (fields_jobs.empty()) return;
+        job = std::move(fields_jobs.front());
+        fields_jobs.pop_front();
+        fields_space.notify_one();
+      }
+      try {
+        begin_fields_batch();
+        for (const auto& w : job.work) fields_of_record(*job.batch, w);
+      } catch (...) {
+        std::lock_guard lock(fields_mu);
+        fields_error = std::current_exception();
+        fields_jobs.clear();
+        fields_space.notify_all();
+        return;
+      }
+    }
+  }
+
+  // Waits for the fields stage to finish what it was given; rethrows its error.
+  void stop_fields() {
+    if (!fields_thread.joinable()) return;
+    {
+      std::lock_guard lock(fields_mu);
+      fields_closed = true;
+      fields_ready.notify_all();
+    }
+    fields_thread.join();
+    if (auto e = std::exchange(fields_error, nullptr)) std::rethrow_exception(e);
+  }
+
   void skip(Check c, std::string why) {
     auto& r = results[index(c)];
     if (!r.evaluated) return;
@@ -373,7 +483,11 @@ struct Checker::Impl {
     auto id = static_cast<std::uint32_t>(models.size());
     models.emplace_back();
     models.back().version = std::string(version);
-    if (opt.profile) models.back().profile = &opt.profile->model(version);
+    model_versions.emplace_back(version);
+    FieldWork created;
+    created.version = model_versions.back();
+    created.model = id;
+    work.push_back(created);  // the fields stage creates the profile's entry in the same order
     model_index.emplace(std::string(version), id);
     return last_model = id;
   }
@@ -444,6 +558,16 @@ struct Checker::Impl {
 
   // --- per record --------------------------------------------------------------------------------
   void consume(const RecordBatch& b) {
+    stop_fields();  // after consume_async: the fields stage catches up first
+    consume_malformed_and_count(b);
+    begin_fields_batch();
+    for (const auto& r : b.records) {
+      record(b, r);
+      run_fields(b);  // inline: record stage and fields stage interleave per record
+    }
+  }
+
+  void consume_malformed_and_count(const RecordBatch& b) {
     stats.malformed += b.malformed.size();
     stats.bytes += b.bytes;
     auto& mal = results[index(Check::MAL001)];
@@ -457,8 +581,6 @@ struct Checker::Impl {
       if (mal.examples.size() < opt.max_examples) mal.examples.push_back({m.input, m.offset, "", m.reason});
     }
     stats.records_read += b.records.size();
-    name_cache.fill({});
-    for (const auto& r : b.records) record(b, r);
   }
 
   void record(const RecordBatch& b, const Record& r) {
@@ -620,6 +742,7 @@ struct Checker::Impl {
     }
 
     // Schema.
+    bool schema_changed = false;
     const TelemetrySchema* schema = nullptr;
     if (opt.schemas && !opt.schemas->empty() && !r.schema_id.empty()) {
       schema = opt.schemas->find(r.schema_id);
@@ -631,33 +754,71 @@ struct Checker::Impl {
       if (schema && schema != d.schema) {
         d.schema = schema;
         if (d.interval == 0 && d.th->interval_ms == 0) d.interval = schema->interval_for(d.device_class);
-        for (const auto& [name, spec] : schema->fields)
-          if (spec.required) expect_field(d, field_id(name));
+        schema_changed = true;
       }
     }
 
-    if (opt.profile) opt.profile->add_record(d.id, d.device_class, version);
-
+    FieldWork w;
+    w.device = &d;
+    w.record = &r;
+    w.version = version;
+    w.schema = schema;
+    w.rec = rec;
+    w.t = t;
+    w.model = mid;
+    w.schema_changed = schema_changed;
     // Fields: of records whose schema is known (all records without --schemas).
-    const bool check_fields = !(opt.schemas && !opt.schemas->empty() && !r.schema_id.empty() && !schema);
-    if (check_fields) {
+    w.check_fields = !(opt.schemas && !opt.schemas->empty() && !r.schema_id.empty() && !schema);
+    w.in_order = in_order;
+    w.flagged = rec_flagged;
+    work.push_back(w);
+  }
+
+  // --- the fields stage --------------------------------------------------------------------------
+  void begin_fields_batch() {
+    name_cache.fill({});  // names are views into the batch: a new batch, new addresses
+  }
+
+  // Runs (and clears) the record stage's work so far for batch b.
+  void run_fields(const RecordBatch& b) {
+    for (const auto& w : work) fields_of_record(b, w);
+    work.clear();
+  }
+
+  void fields_of_record(const RecordBatch& b, const FieldWork& w) {
+    if (!w.device) {
+      auto& m = model_fields.emplace_back();
+      if (opt.profile) m.profile = &opt.profile->model(w.version);
+      return;
+    }
+    DeviceState& d = *w.device;
+    const Record& r = *w.record;
+    if (w.schema_changed) {
+      for (const auto& [name, spec] : w.schema->fields)
+        if (spec.required) expect_field(d, field_id(name));
+    }
+    if (opt.profile) opt.profile->add_record(d.id, d.device_class, w.version);
+    fields_flagged = w.flagged;
+    auto& model = model_fields[w.model];
+    if (w.check_fields) {
       ++d.field_records;
       const Field* f = b.fields_of(r);
-      RangeTable* ranges = range_table(schema, d.th);
-      for (std::uint32_t i = 0; i < r.field_count; ++i) field(d, f[i], rec, t, in, off, mid, ranges, model, in_order);
+      RangeTable* ranges = range_table(w.schema, d.th);
+      for (std::uint32_t i = 0; i < r.field_count; ++i)
+        field(d, f[i], w.rec, w.t, r.input, r.offset, w.model, ranges, model, w.in_order);
     }
-    if (check_fields && on(Check::CMP001, d)) {
+    if (w.check_fields && on(Check::CMP001, d)) {
       // Expected fields absent from this record: examples and runs (the count is settled in finish()).
       for (std::uint32_t fid = 0; fid < d.fields.size(); ++fid) {
         auto& fs = d.fields[fid];
-        if (fs.known && fs.last_present_rec != rec) {
-          flag_missing(d, rec, t, in, off, fid);
-          rec_flagged = true;
+        if (fs.known && fs.last_present_rec != w.rec) {
+          flag_missing(d, w.rec, w.t, r.input, r.offset, fid);
+          fields_flagged = true;
         }
       }
     }
-    if (rec_flagged) {
-      ++d.flagged;
+    if (fields_flagged) {
+      ++d.field_flagged;
       ++model.flagged;
     }
   }
@@ -774,7 +935,7 @@ struct Checker::Impl {
   }
 
   void field(DeviceState& d, const Field& f, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off,
-             std::uint32_t mid, RangeTable* ranges, ModelAgg& model, bool in_order) {
+             std::uint32_t mid, RangeTable* ranges, ModelFields& model, bool in_order) {
     const std::uint32_t fid = field_id(f.name);
     if (d.fields.size() <= fid) d.fields.resize(fid + 1);
     auto& fs = d.fields[fid];
@@ -821,7 +982,7 @@ struct Checker::Impl {
       }
       if (!why.empty()) {
         flag(Check::RNG001, d, rec, t, Severity::error, in, off, [&] { return why; });
-        rec_flagged = true;
+        fields_flagged = true;
         return;  // an invalid value is no sample of the sensor
       }
     }
@@ -890,8 +1051,8 @@ struct Checker::Impl {
       add_run(Check::STK001, d, fs.same_start, fs.same_end, n);
       auto& a = results[index(Check::STK001)].actual;
       a["samples"] = a.value("samples", std::uint64_t{0}) + n;
-      d.flagged += n;
-      if (fs.same_first.model != k_no_model) models[fs.same_first.model].flagged += n;
+      d.field_flagged += n;
+      if (fs.same_first.model != k_no_model) model_fields[fs.same_first.model].flagged += n;
     }
     fs.same = 0;
   }
@@ -949,12 +1110,13 @@ struct Checker::Impl {
       close_run(Check::OUT001, d);
       o = {1, mid.t, mid.t, mid.rec};
     }
-    ++d.flagged;
-    if (mid.model != k_no_model) models[mid.model].flagged++;
+    ++d.field_flagged;
+    if (mid.model != k_no_model) model_fields[mid.model].flagged++;
   }
 
   // --- end of stream -----------------------------------------------------------------------------------
   void finish() {
+    stop_fields();
     if (finished) return;
     finished = true;
     const auto& t = opt.policy->defaults;
@@ -1073,6 +1235,16 @@ struct Checker::Impl {
     for (const char* k : {"late", "out_of_order_arrivals"})
       if (!results[index(Check::TS007)].actual.contains(k)) results[index(Check::TS007)].actual[k] = 0;
 
+    // The fields stage's flagged records join the record stage's.
+    for (auto& dp : devices) {
+      dp->flagged += dp->field_flagged;
+      dp->field_flagged = 0;
+    }
+    for (std::size_t m = 0; m < model_fields.size() && m < models.size(); ++m) {
+      models[m].flagged += model_fields[m].flagged;
+      model_fields[m].flagged = 0;
+    }
+
     drift();
     stats.fields = field_names.size();
   }
@@ -1129,6 +1301,7 @@ Checker::Checker(Checker&&) noexcept = default;
 Checker& Checker::operator=(Checker&&) noexcept = default;
 
 void Checker::consume(const RecordBatch& batch) { impl_->consume(batch); }
+void Checker::consume_async(RecordBatch&& batch) { impl_->consume_async(std::move(batch)); }
 void Checker::finish() { impl_->finish(); }
 const std::vector<CheckResult>& Checker::results() const { return impl_->results; }
 const CheckStats& Checker::stats() const { return impl_->stats; }

@@ -145,6 +145,11 @@ class Checker {
   Checker& operator=(Checker&&) noexcept;
 
   void consume(const RecordBatch& batch);
+  // The same checks with the per-field ones (RNG001, STK001, OUT001, CMP001, the profile) on a
+  // second thread, a batch or two behind: the same results (those checks share no state with the
+  // others), less time on the caller's thread. The checker keeps the batch until it is done with it.
+  // Do not mix with consume() on other threads; finish() waits for the second thread.
+  void consume_async(RecordBatch&& batch);
   // End of the stream: judges what was waiting (Hampel windows, reorder buffers, open runs) and runs
   // the per-device checks (TS003, FR001, CMP001) and DRF001. Call once.
   void finish();
