@@ -6,7 +6,8 @@
 #   packaging/install-deps.sh --runtime    only what the aiot binary needs to run
 set -euo pipefail
 
-runtime=(libcurl4 libssl3 libsqlite3-0 libyaml-cpp0.7 libfmt9 openssl)
+runtime=(libcurl4 libssl3 libsqlite3-0 libyaml-cpp0.7 libfmt9 libsimdjson14 libavro23 libonnx1 libprotobuf32
+         libcpp-httplib0.11 zlib1g openssl ca-certificates)
 build=(build-essential cmake ninja-build ccache pkg-config git
        libcli11-dev libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
        libboost-dev libboost-filesystem-dev doctest-dev libssl-dev libsqlite3-dev

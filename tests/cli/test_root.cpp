@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+
 #include "support/harness.hpp"
 
 using aiot::test::Harness;
@@ -40,11 +42,13 @@ TEST_CASE("root: unknown flags and verbs exit 2 with a hint on stderr") {
   CHECK(bad_output.code == 2);
 }
 
-TEST_CASE("root: groups of later work say so and exit 1") {
+TEST_CASE("root: an audit of inputs that do not exist names them and exits 2, writing nothing") {
   Harness h;
-  auto r = h.run({"lineage", "audit", "x.ndjson"});
-  CHECK(r.code == 1);
-  CHECK(r.err.find("not available yet") != std::string::npos);
+  auto r = h.run({"lineage", "audit", "--input", "missing.ndjson", "--out", "audit.json"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("missing.ndjson") != std::string::npos);
+  CHECK(r.out.empty());
+  CHECK_FALSE(std::filesystem::exists(h.cwd / "audit.json"));
 }
 
 TEST_CASE("root: the colour decision follows NO_COLOR, --no-color and the TTY") {

@@ -67,7 +67,7 @@ expect_completion "options of the verb: aiot device import --f<TAB>" "--file --f
 expect_completion "choices of a verb's option: aiot device export --format <TAB>" "csv json jsonl" aiot device export --format ""
 expect_completion "choices of a positional: aiot completion <TAB>" "bash fish zsh" aiot completion ""
 expect_completion "hidden commands stay hidden: aiot __<TAB>" "" aiot __
-expect_completion "a flag value is not a command: aiot --hub device d<TAB>" "device" aiot --hub device d
+expect_completion "a flag value is not a command: aiot --hub device d<TAB>" "demo device" aiot --hub device d
 
 # Files where a file is expected.
 touch "$TEST_TMP/fleet-a.csv" "$TEST_TMP/fleet-b.csv"
