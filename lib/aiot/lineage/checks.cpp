@@ -393,7 +393,7 @@ struct Checker::Impl {
   void consume_async(RecordBatch&& b) {
     auto batch = std::make_unique<RecordBatch>(std::move(b));
     consume_malformed_and_count(*batch);
-    for (const auto& r : batch->records) record(*batch, r);
+    for (const auto& r : batch->records) record(r);
     FieldsJob job{std::move(batch), std::move(work)};
     work = {};
     if (!fields_thread.joinable()) {
@@ -562,7 +562,7 @@ struct Checker::Impl {
     consume_malformed_and_count(b);
     begin_fields_batch();
     for (const auto& r : b.records) {
-      record(b, r);
+      record(r);
       run_fields(b);  // inline: record stage and fields stage interleave per record
     }
   }
@@ -583,7 +583,7 @@ struct Checker::Impl {
     stats.records_read += b.records.size();
   }
 
-  void record(const RecordBatch& b, const Record& r) {
+  void record(const Record& r) {
     const std::optional<std::int64_t> dev_ts = r.device_ts_ms;
     const std::optional<std::int64_t> hub_ts = r.hub_ts_ms;
     const std::int64_t t = dev_ts ? *dev_ts : hub_ts ? *hub_ts : k_no_time;
