@@ -117,7 +117,7 @@ class Parser {
       for (auto it = models.begin(); it != models.end(); ++it) {
         std::string name = it->first.as<std::string>();
         std::string path = "models." + name;
-        const YAML::Node& m = it->second;
+        YAML::Node m = it->second;  // a copy: it->second is a temporary of the iterator proxy
         expect_map(m, path, {"approved", "modelCards", "favourable"});
         ModelPolicy mp;
         if (auto n = m["approved"]) mp.approved = text(n, path + ".approved");
