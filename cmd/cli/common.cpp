@@ -45,21 +45,6 @@ nlohmann::json parse_tags(const std::vector<std::string>& items, const std::stri
   return tags;
 }
 
-void add_later_group(CLI::App& root, Dispatch& d, const std::string& name, const std::string& description,
-                     const std::string& issue) {
-  auto* g = root.add_subcommand(name, description);
-  // Whatever follows belongs to verbs that do not exist yet: accept it all and say so.
-  auto rest = std::make_shared<std::vector<std::string>>();
-  g->add_option("args", *rest, "")->group("");
-  g->allow_extras();
-  g->fallthrough(false);
-  g->group("Arriving soon");
-  d.on(g, [name, issue, rest](Context&) -> int {
-    throw Error::failure(fmt::format("'aiot {}' is not available yet", name),
-                         fmt::format("It arrives with {}.", issue));
-  });
-}
-
 void say(Context& ctx, const std::string& message) {
   if (ctx.io.quiet()) return;
   ctx.io.err() << message << '\n';

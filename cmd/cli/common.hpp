@@ -59,10 +59,6 @@ bool confirm(Context& ctx, const std::string& question, bool yes);
 // "k=v" list -> JSON object of strings; throws Error::usage naming the flag on a bad item.
 nlohmann::json parse_tags(const std::vector<std::string>& items, const std::string& flag);
 
-// Adds a group that later issues fill: every invocation says so and exits 1.
-void add_later_group(CLI::App& root, Dispatch& d, const std::string& name, const std::string& description,
-                     const std::string& issue);
-
 // Status and confirmations on stderr ("✓ Registered dev-1"), silenced by -q.
 void say(Context& ctx, const std::string& message);
 void warn(Context& ctx, const std::string& message);
