@@ -253,3 +253,87 @@ TEST_CASE("AWS rates: the reference's default TPS") {
   CHECK(default_control_endpoint("eu-west-1") == "https://iot.eu-west-1.amazonaws.com");
   CHECK(default_control_endpoint("cn-north-1") == "https://iot.cn-north-1.amazonaws.com.cn");
 }
+
+TEST_CASE("AWS wire: SearchIndex pages, parses the shadow string, finds named shadows") {
+  auto time = std::make_shared<FakeTime>();
+  auto fake = std::make_shared<test::FakeTransport>();
+  AwsClient client(fake, test_config(time));
+  // The shadow string as AWS returns it: the classic shadow's sections at the top, named ones under "name".
+  const std::string shadow =
+      json{{"reported", {{"fw", "1"}}},
+           {"name",
+            {{"aiot-health", {{"reported", {{"crashes_1h", 2}}}, {"hasDelta", false}, {"version", 3}}},
+             {"aiot", {{"desired", {{"aiot", {{"model", {{"version", "2.0"}}}}}}}, {"version", 9}}}}}}
+          .dump();
+  fake->expect("POST", R"(https://iot\.eu-west-1\.amazonaws\.com/indices/search)")
+      .inspect([](const http::Request& r) {
+        CHECK(verified_service(r) == "iot");
+        auto body = json::parse(r.body);
+        CHECK(body["indexName"] == "AWS_Things");
+        CHECK(body["queryString"] == "thingGroupNames:wave-1");
+        CHECK(body["maxResults"] == 100);
+        CHECK_FALSE(body.contains("nextToken"));
+      })
+      .reply(200, json{{"things",
+                        json::array({{{"thingName", "dev-1"},
+                                      {"thingId", "id-1"},
+                                      {"thingGroupNames", {"wave-1", "fleet"}},
+                                      {"attributes", {{"site", "lyon"}}},
+                                      {"shadow", shadow}}})},
+                       {"nextToken", "p2"}}
+                          .dump());
+  fake->expect("POST", R"(.*/indices/search)")
+      .inspect([](const http::Request& r) { CHECK(json::parse(r.body)["nextToken"] == "p2"); })
+      .reply(200, R"({"things":[{"thingName":"dev-2","thingGroupNames":["wave-1"]}]})");
+  auto all = client.search_all("thingGroupNames:wave-1");
+  REQUIRE(all.size() == 2);
+  CHECK(all[0].name == "dev-1");
+  CHECK(all[0].id == "id-1");
+  CHECK(all[0].groups == std::vector<std::string>{"wave-1", "fleet"});
+  CHECK(all[0].attributes.at("site") == "lyon");
+  CHECK(AwsClient::named_shadow_state(all[0], "aiot-health") == json{{"reported", {{"crashes_1h", 2}}}});
+  CHECK(AwsClient::named_shadow_state(all[0], "aiot")["desired"]["aiot"]["model"]["version"] == "2.0");
+  CHECK(AwsClient::named_shadow_state(all[0], "") == json{{"reported", {{"fw", "1"}}}});
+  CHECK(AwsClient::named_shadow_state(all[0], "other").is_null());
+  CHECK(all[1].shadow.is_null());
+  CHECK(AwsClient::named_shadow_state(all[1], "aiot-health").is_null());
+  fake->verify_done();
+
+  fake->expect("POST", R"(.*/indices/search)")
+      .reply(400, R"({"message":"Syntax error at 3"})", {{"x-amzn-ErrorType", "InvalidQueryException"}});
+  CHECK_THROWS_AS(client.search_index("a:("), Error);
+  fake->verify_done();
+}
+
+TEST_CASE("AWS wire: ListThings by attribute, ListJobs pages with filters, AddThingToThingGroup as a request") {
+  auto time = std::make_shared<FakeTime>();
+  auto fake = std::make_shared<test::FakeTransport>();
+  AwsClient client(fake, test_config(time));
+  fake->expect("GET", R"(.*/things\?maxResults=250&attributeName=aiotController&attributeValue=true)")
+      .reply(200, R"({"things":[{"thingName":"aiot-ctl-r1","attributes":{"aiotController":"true"}}]})");
+  auto page = client.list_things_with_attribute("aiotController", "true");
+  REQUIRE(page.things.size() == 1);
+  CHECK(page.things[0].name == "aiot-ctl-r1");
+  CHECK(page.next_token.empty());
+
+  fake->expect("GET", R"(.*/jobs\?maxResults=250&status=IN_PROGRESS&thingGroupName=wave-1)")
+      .reply(200, R"({"jobs":[{"jobId":"a","status":"IN_PROGRESS"}],"nextToken":"n1"})");
+  fake->expect("GET", R"(.*/jobs\?maxResults=250&status=IN_PROGRESS&thingGroupName=wave-1&nextToken=n1)")
+      .reply(200, R"({"jobs":[{"jobId":"b","status":"IN_PROGRESS"}]})");
+  auto jobs = client.list_jobs("wave-1", "IN_PROGRESS");
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[1]["jobId"] == "b");
+
+  auto request = client.add_thing_to_thing_group_request("wave-1", "dev:1");
+  CHECK(request.method == "PUT");
+  CHECK(request.url == "https://iot.eu-west-1.amazonaws.com/thing-groups/addThingToThingGroup");
+  CHECK(json::parse(request.body) == json{{"thingGroupName", "wave-1"}, {"thingName", "dev:1"}});
+  fake->expect("PUT", R"(.*/thing-groups/addThingToThingGroup)").reply(200, "{}");
+  fake->expect("PUT", R"(.*/thing-groups/addThingToThingGroup)")
+      .reply(404, R"({"message":"Thing dev:2 cannot be found."})", {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+  auto answers = client.call_all({request, client.add_thing_to_thing_group_request("wave-1", "dev:2")},
+                                 "AddThingToThingGroup");
+  REQUIRE(answers.size() == 2);
+  CHECK(answers[0].status + answers[1].status == 200 + 404);
+  fake->verify_done();
+}

@@ -32,7 +32,7 @@ const std::vector<std::string>& all_operations() {
       "DeleteCertificate", "AttachThingPrincipal", "DetachThingPrincipal", "ListThingPrincipals", "GetPolicy",
       "CreatePolicy", "AttachPolicy", "CreateThingGroup", "DescribeThingGroup", "DeleteThingGroup",
       "AddThingToThingGroup", "RemoveThingFromThingGroup", "ListThingsInThingGroup", "DescribeEndpoint",
-      "CreateJob", "DescribeJob", "ListJobExecutionsForJob", "CancelJob"};
+      "CreateJob", "DescribeJob", "ListJobExecutionsForJob", "CancelJob", "ListJobs", "SearchIndex"};
   return ops;
 }
 
@@ -383,9 +383,18 @@ void AwsClient::delete_thing(const std::string& name, std::optional<std::int64_t
 }
 
 ThingPage AwsClient::list_things(const std::string& next_token, int max_results) {
+  return list_things_with_attribute({}, {}, next_token, max_results);
+}
+
+ThingPage AwsClient::list_things_with_attribute(const std::string& name, const std::string& value,
+                                                const std::string& next_token, int max_results) {
   Query q{{"maxResults", std::to_string(max_results)}};
   if (!next_token.empty()) {
     q.emplace_back("nextToken", next_token);
+  }
+  if (!name.empty()) {
+    q.emplace_back("attributeName", name);
+    q.emplace_back("attributeValue", value);
   }
   auto body = parse_body(call(control_request("GET", "/things", q), "ListThings"));
   ThingPage page;
@@ -607,9 +616,13 @@ void AwsClient::delete_thing_group(const std::string& name) {
   call(control_request("DELETE", "/thing-groups/" + seg(name)), "DeleteThingGroup");
 }
 
-void AwsClient::add_thing_to_thing_group(const std::string& group, const std::string& thing) {
+http::Request AwsClient::add_thing_to_thing_group_request(const std::string& group, const std::string& thing) const {
   json body = {{"thingGroupName", group}, {"thingName", thing}};
-  call(control_request("PUT", "/thing-groups/addThingToThingGroup", {}, body.dump()), "AddThingToThingGroup");
+  return control_request("PUT", "/thing-groups/addThingToThingGroup", {}, body.dump());
+}
+
+void AwsClient::add_thing_to_thing_group(const std::string& group, const std::string& thing) {
+  call(add_thing_to_thing_group_request(group, thing), "AddThingToThingGroup");
 }
 
 void AwsClient::remove_thing_from_thing_group(const std::string& group, const std::string& thing) {
@@ -782,6 +795,117 @@ void AwsClient::cancel_job(const std::string& job_id, const std::string& reason_
     q.emplace_back("force", "true");
   }
   call(control_request("PUT", "/jobs/" + seg(job_id) + "/cancel", q, body.dump()), "CancelJob");
+}
+
+std::vector<json> AwsClient::list_jobs(const std::string& thing_group, const std::string& status) {
+  std::vector<json> out;
+  std::string token;
+  do {
+    Query q{{"maxResults", "250"}};
+    if (!status.empty()) {
+      q.emplace_back("status", status);
+    }
+    if (!thing_group.empty()) {
+      q.emplace_back("thingGroupName", thing_group);
+    }
+    if (!token.empty()) {
+      q.emplace_back("nextToken", token);
+    }
+    auto j = parse_body(call(control_request("GET", "/jobs", q), "ListJobs"));
+    if (j.contains("jobs") && j["jobs"].is_array()) {
+      for (const auto& job : j["jobs"]) {
+        out.push_back(job);
+      }
+    }
+    token = json_string(j, "nextToken");
+  } while (!token.empty());
+  return out;
+}
+
+// ---- fleet indexing --------------------------------------------------------------------------
+
+IndexedThing AwsClient::parse_indexed_thing(const json& j) {
+  IndexedThing t;
+  t.name = json_string(j, "thingName");
+  t.id = json_string(j, "thingId");
+  t.type = json_string(j, "thingTypeName");
+  if (j.contains("attributes") && j["attributes"].is_object()) {
+    for (const auto& [k, v] : j["attributes"].items()) {
+      t.attributes[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    }
+  }
+  if (j.contains("thingGroupNames") && j["thingGroupNames"].is_array()) {
+    for (const auto& g : j["thingGroupNames"]) {
+      if (g.is_string()) {
+        t.groups.push_back(g.get<std::string>());
+      }
+    }
+  }
+  // The wire carries the shadows as a JSON document inside a string.
+  if (j.contains("shadow") && j["shadow"].is_string()) {
+    try {
+      t.shadow = json::parse(j["shadow"].get<std::string>());
+    } catch (const json::exception&) {
+      t.shadow = nullptr;
+    }
+  } else if (j.contains("shadow") && j["shadow"].is_object()) {
+    t.shadow = j["shadow"];
+  }
+  return t;
+}
+
+IndexPage AwsClient::search_index(const std::string& query, const std::string& next_token, int max_results) {
+  json body = {{"indexName", "AWS_Things"}, {"queryString", query}, {"maxResults", max_results}};
+  if (!next_token.empty()) {
+    body["nextToken"] = next_token;
+  }
+  auto j = parse_body(call(control_request("POST", "/indices/search", {}, body.dump()), "SearchIndex"));
+  IndexPage page;
+  if (j.contains("things") && j["things"].is_array()) {
+    for (const auto& t : j["things"]) {
+      page.things.push_back(parse_indexed_thing(t));
+    }
+  }
+  page.next_token = json_string(j, "nextToken");
+  return page;
+}
+
+std::vector<IndexedThing> AwsClient::search_all(const std::string& query) {
+  std::vector<IndexedThing> out;
+  std::string token;
+  do {
+    auto page = search_index(query, token);
+    for (auto& t : page.things) {
+      out.push_back(std::move(t));
+    }
+    token = std::move(page.next_token);
+  } while (!token.empty());
+  return out;
+}
+
+json AwsClient::named_shadow_state(const IndexedThing& t, const std::string& shadow_name) {
+  if (!t.shadow.is_object()) {
+    return nullptr;
+  }
+  const json* shadow = &t.shadow;
+  if (!shadow_name.empty()) {
+    if (!t.shadow.contains("name") || !t.shadow["name"].is_object() || !t.shadow["name"].contains(shadow_name)) {
+      return nullptr;
+    }
+    shadow = &t.shadow["name"][shadow_name];
+  }
+  if (!shadow->is_object()) {
+    return nullptr;
+  }
+  // Some answers nest the sections under "state" (as GetThingShadow does); accept both.
+  const json& sections = shadow->contains("state") && (*shadow)["state"].is_object() ? (*shadow)["state"] : *shadow;
+  json out = json::object();
+  for (const char* section : {"desired", "reported"}) {
+    if (sections.contains(section) && sections[section].is_object()) {
+      out[section] = sections[section];
+    }
+  }
+  return out.empty() ? json(nullptr) : out;
 }
 
 }  // namespace aiot::hub::aws

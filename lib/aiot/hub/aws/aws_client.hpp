@@ -91,6 +91,23 @@ struct ThingPage {
   std::string next_token;
 };
 
+// One thing of a Fleet Indexing answer (SearchIndex on AWS_Things).
+struct IndexedThing {
+  std::string name;
+  std::string id;
+  std::string type;
+  std::map<std::string, std::string> attributes;
+  std::vector<std::string> groups;  // thingGroupNames
+  // The `shadow` string parsed: the classic shadow's {desired, reported, metadata, version, hasDelta}
+  // at the top, named shadows under "name": {"<shadow>": {desired, reported, ...}}; null when absent.
+  json shadow;
+};
+
+struct IndexPage {
+  std::vector<IndexedThing> things;
+  std::string next_token;
+};
+
 struct Certificate {
   std::string arn;
   std::string id;   // AWS: the SHA-256 of the DER certificate, lower-case hex
@@ -155,6 +172,9 @@ class AwsClient {
                     std::optional<std::int64_t> expected_version = std::nullopt);
   void delete_thing(const std::string& name, std::optional<std::int64_t> expected_version = std::nullopt);
   ThingPage list_things(const std::string& next_token = {}, int max_results = 250);
+  // ListThings filtered on one attribute (attributeName / attributeValue): one page.
+  ThingPage list_things_with_attribute(const std::string& name, const std::string& value,
+                                       const std::string& next_token = {}, int max_results = 250);
   void ensure_thing_type(const std::string& name);
   static Thing parse_thing(const json& j);
 
@@ -184,6 +204,8 @@ class AwsClient {
   std::optional<json> describe_thing_group(const std::string& name);
   void delete_thing_group(const std::string& name);
   void add_thing_to_thing_group(const std::string& group, const std::string& thing);
+  // The same as a request, so many adds can go through call_all("AddThingToThingGroup") at once.
+  http::Request add_thing_to_thing_group_request(const std::string& group, const std::string& thing) const;
   void remove_thing_from_thing_group(const std::string& group, const std::string& thing);
   std::vector<std::string> list_things_in_thing_group(const std::string& group, bool recursive = false);
 
@@ -204,6 +226,20 @@ class AwsClient {
   std::vector<json> list_job_executions(const std::string& job_id, const std::string& status = {});
   void cancel_job(const std::string& job_id, const std::string& reason_code, const std::string& comment,
                   bool force = false);
+  // ListJobs, every page: the `jobs[]` summaries ({jobArn, jobId, status, targetSelection, createdAt, ...}),
+  // optionally only those targeting `thing_group` and/or in `status` (IN_PROGRESS, COMPLETED, CANCELED, ...).
+  std::vector<json> list_jobs(const std::string& thing_group = {}, const std::string& status = {});
+
+  // Fleet Indexing (SearchIndex on AWS_Things, query syntax of the fleet indexing guide, e.g.
+  // "thingGroupNames:wave-1"). AWS returns at most 100 things a page whatever maxResults says
+  // (the model accepts 1..500), so pages are of 100 by default.
+  IndexPage search_index(const std::string& query, const std::string& next_token = {}, int max_results = 100);
+  // Every page of the query (follows nextToken).
+  std::vector<IndexedThing> search_all(const std::string& query);
+  // The {desired, reported} of a named shadow in an indexed thing ("" = the classic shadow), or
+  // null when the index holds no such shadow: callers need not know the wire's nesting.
+  static json named_shadow_state(const IndexedThing& t, const std::string& shadow_name);
+  static IndexedThing parse_indexed_thing(const json& j);
 
  private:
   void sign(http::Request& request, const std::string& service) const;
