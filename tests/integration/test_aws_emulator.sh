@@ -266,4 +266,86 @@ expect_code 0
 expect_eq "a restarted emulator keeps devices and keys" "imp-01" "$(run_stdout | json_get "['deviceId']")"
 stop_emulator
 
+# --- a simulated fleet takes part in IoT Jobs; Fleet Indexing shows its health (docs/aws.md) ----------
+# The emulator serves a local hub with a simulated fleet: a job's aiot.model reaches the devices'
+# desired twins when its executions are rolled out, the simulator installs it on `sim advance`, and
+# the executions follow the devices' reports, on the simulator's clock.
+EMU_HUB="$TEST_TMP/fleet.db"
+EMU_PORT=0
+fleet_hub() { "$AIOT" --hub "local:$EMU_HUB" "$@" </dev/null; }
+sim_epoch() { fleet_hub sim status -o json | python3 -c '
+import json, sys, datetime
+t = json.load(sys.stdin)["simTime"]
+print(int(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()))'; }
+AIOT_NOW=2026-11-23T09:00:00Z fleet_hub -q sim fleet --devices 20 --seed 1 >/dev/null || { fail "sim fleet"; finish; }
+start_emulator
+if command -v aws >/dev/null 2>&1; then
+  AWS=(aws --endpoint-url "$EMU_URL" --region us-east-1)
+  run "${AWS[@]}" iot create-thing-group --thing-group-name wave1
+  expect_code 0
+  group_arn=$(run_stdout | json_get "['thingGroupArn']")
+  for i in $(seq -w 1 10); do
+    run "${AWS[@]}" iot add-thing-to-thing-group --thing-group-name wave1 --thing-name "dev-000$i"
+    expect_code 0
+  done
+  created_at=$(sim_epoch)
+  document='{"operation":"aiot.install","aiot":{"model":{"name":"detector","version":"3.0","uri":"https://models.example/detector-3.0.onnx","sha256":"'"$(printf 'd%.0s' {1..64})"'"}}}'
+  run "${AWS[@]}" iot create-job --job-id wave1-3-0 --targets "$group_arn" --document "$document" \
+    --job-executions-rollout-config '{"maximumPerMinute":100}' --timeout-config inProgressTimeoutInMinutes=120
+  expect_code 0
+  run "${AWS[@]}" iot describe-job --job-id wave1-3-0
+  expect_eq "the job's clock is the simulator's" "$created_at" "$(run_stdout | json_get "['job']['createdAt']" | cut -d. -f1)"
+  expect_eq "every execution is rolled out at once" "10" "$(run_stdout | json_get "['job']['jobProcessDetails']['numberOfQueuedThings']")"
+  run "$AIOT" --hub "local:$EMU_HUB" device list --where "properties.desired.aiot.model.version = '3.0'" -o json
+  expect_eq "the rolled-out executions set the devices' desired model" "10" "$(run_stdout | json_len)"
+  fleet_hub -q sim advance 1h >/dev/null
+  run "$AIOT" --hub "local:$EMU_HUB" device list --where "properties.reported.aiot.ota.version = '3.0'" -o json
+  expect_eq "the simulated devices installed the job's version" "10" "$(run_stdout | json_len)"
+  run "$AIOT" --hub "local:$EMU_HUB" device list --where "properties.reported.aiot.model.version = '3.0'" -o json
+  expect_eq "devices outside the group were left alone" "10" "$(run_stdout | json_len)"
+  run "${AWS[@]}" iot describe-job --job-id wave1-3-0
+  expect_eq "the job completes" "COMPLETED" "$(run_stdout | json_get "['job']['status']")"
+  expect_eq "every execution succeeded" "10" "$(run_stdout | json_get "['job']['jobProcessDetails']['numberOfSucceededThings']")"
+  run "${AWS[@]}" iot describe-job-execution --job-id wave1-3-0 --thing-name dev-00001
+  expect_code 0
+  expect_eq "the execution carries the device's report" "3.0" "$(run_stdout | json_get "['execution']['statusDetails']['detailsMap']['version']")"
+  finished=$(run_stdout | json_get "['execution']['lastUpdatedAt']" | cut -d. -f1)
+  check "the execution finished at the device's (simulated) time, within the hour" \
+    test "$finished" -gt "$created_at" -a "$finished" -le "$((created_at + 3600))"
+
+  # Fleet Indexing: the group's things with the aiot and aiot-health named shadows, in pages.
+  run "${AWS[@]}" iot search-index --query-string "thingGroupNames:wave1" --output json
+  expect_code 0
+  expect_eq "search-index returns the group's things" "10" "$(run_stdout | json_get "['things'].__len__()")"
+  expect_eq "each thing carries its aiot-health shadow" "10" "$(run_stdout | python3 -c '
+import json, sys
+things = json.load(sys.stdin)["things"]
+print(sum(1 for t in things if "crashes_1h" in json.loads(t["shadow"])["name"]["aiot-health"]["reported"]))')"
+  expect_eq "and its aiot shadow with the installed model" "3.0" "$(run_stdout | python3 -c '
+import json, sys
+t = json.load(sys.stdin)["things"][0]
+print(json.loads(t["shadow"])["name"]["aiot"]["reported"]["aiot"]["model"]["version"])')"
+  run "${AWS[@]}" iot search-index --query-string "thingGroupNames:wave1 AND shadow.name.aiot-health.reported.crashes_1h<1000" \
+    --max-results 4 --no-paginate --output json
+  expect_code 0
+  expect_eq "a page holds maxResults things" "4" "$(run_stdout | json_get "['things'].__len__()")"
+  expect_stdout_contains '"nextToken"'
+  run "${AWS[@]}" iot search-index --query-string "thingGroupNames:(wave1" --output json
+  expect_stderr_contains "InvalidQueryException"
+  binary_format=()
+  [[ "$(aws --version 2>&1)" == aws-cli/2* ]] && binary_format=(--cli-binary-format raw-in-base64-out)
+  run "${AWS[@]}" iot-data get-thing-shadow --thing-name dev-00003 --shadow-name aiot-health "$TEST_TMP/health.json"
+  expect_code 0
+  expect_eq "GetThingShadow aiot-health is the device's reported health" "$(fleet_hub device show dev-00003 -o json |
+    json_get "['properties']['reported']['aiot']['health']['ts']")" "$(json_get "['state']['reported']['ts']" <"$TEST_TMP/health.json")"
+  run "${AWS[@]}" iot-data update-thing-shadow --thing-name dev-00003 --shadow-name aiot-health "${binary_format[@]}" \
+    --payload '{"state":{"reported":{"crashes_1h":42}}}' "$TEST_TMP/health.out"
+  expect_code 0
+  expect_eq "UpdateThingShadow aiot-health writes the device's reported health" "42" \
+    "$(fleet_hub device show dev-00003 -o json | json_get "['properties']['reported']['aiot']['health']['crashes_1h']")"
+else
+  echo "note: no 'aws' on PATH: the simulated-fleet job and search-index checks were skipped" >&2
+fi
+stop_emulator
+
 finish

@@ -162,3 +162,76 @@ TEST_CASE("AWS jobs: CancelJob with and without force; document versions") {
   CHECK_FALSE(document_version(R"({"operation":"reboot"})"));
   CHECK_FALSE(document_version("not json"));
 }
+
+TEST_CASE("AWS jobs: the device side: delivered once when queued, already-had documents, withdrawn on cancel") {
+  Job job = make_job(4, {{"maximumPerMinute", 3}});
+  job.document = R"({"operation":"aiot.install","aiot":{"model":{"name":"m","version":"2.0","uri":"u","sha256":"s"}}})";
+  std::map<std::string, json> reports;
+  std::vector<std::string> delivered, withdrawn;
+  DeviceSide device;
+  device.ota = [&](const std::string& thing) -> std::optional<json> {
+    auto it = reports.find(thing);
+    return it == reports.end() ? std::nullopt : std::optional<json>(it->second);
+  };
+  // dev-001 runs 2.0 already (its desired named it before this job): it has nothing new to do.
+  reports["dev-001"] = {{"state", "succeeded"}, {"version", "2.0"}, {"ts", "2026-01-01T00:00:00Z"}};
+  device.deliver = [&](const std::string& thing) {
+    delivered.push_back(thing);
+    return thing != "dev-001";
+  };
+  device.withdraw = [&](const std::string& thing) { withdrawn.push_back(thing); };
+  const std::int64_t t = job.created_ms;
+  advance(job, t, device);
+  CHECK(delivered == std::vector<std::string>{"dev-000", "dev-001", "dev-002"});
+  CHECK(job.executions[1].status == "SUCCEEDED");  // its old report counts at once
+  CHECK(job.executions[1].updated_ms == t);        // clamped to the queue time
+  CHECK(job.executions[0].status == "QUEUED");
+  advance(job, t + 1000, device);
+  CHECK(delivered.size() == 3);  // once per execution
+
+  // Report times place the events: started at the report's ts, not when the job is looked at.
+  reports["dev-000"] = {{"state", "installing"}, {"version", "2.0"}, {"ts", (t + 20'000) / 1000}  /* epoch seconds */};
+  advance(job, t + 50 * k_min, device);
+  CHECK(job.executions[0].status == "IN_PROGRESS");
+  CHECK(job.executions[0].started_ms == t + 20'000);
+  CHECK(delivered.size() == 4);  // dev-003 in the next minute
+
+  cancel(job, t + 51 * k_min, "STOP", "", false, device.withdraw);
+  CHECK(withdrawn == std::vector<std::string>{"dev-002", "dev-003"});  // QUEUED ones only
+  CHECK(job.executions[0].status == "IN_PROGRESS");
+}
+
+TEST_CASE("AWS jobs: a success reported after the in-progress timeout is TIMED_OUT") {
+  Job job = make_job(1);
+  job.timeout = {{"inProgressTimeoutInMinutes", 10}};
+  std::map<std::string, json> reports;
+  OtaLookup ota = [&](const std::string& thing) -> std::optional<json> {
+    auto it = reports.find(thing);
+    return it == reports.end() ? std::nullopt : std::optional<json>(it->second);
+  };
+  const std::int64_t t = job.created_ms;
+  advance(job, t, ota);
+  reports["dev-000"] = {{"state", "downloading"}, {"version", "2.0"}, {"ts", (t + k_min) / 1000}};
+  advance(job, t + 2 * k_min, ota);
+  REQUIRE(job.executions[0].status == "IN_PROGRESS");
+  reports["dev-000"] = {{"state", "succeeded"}, {"version", "2.0"}, {"ts", (t + 30 * k_min) / 1000}};
+  advance(job, t + 60 * k_min, ota);
+  CHECK(job.executions[0].status == "TIMED_OUT");
+  CHECK(job.executions[0].updated_ms == t + 11 * k_min);
+  CHECK(job.status == "COMPLETED");
+}
+
+TEST_CASE("AWS jobs: the aiot job document: its artifact and the desired twin") {
+  const std::string doc = R"({"operation":"aiot.install","aiot":{"model":{"name":"det","version":"1.4","uri":"u","sha256":"s"}}})";
+  auto model = document_model(doc);
+  REQUIRE(model);
+  CHECK((*model)["uri"] == "u");
+  CHECK(document_version(doc) == "1.4");
+  CHECK_FALSE(document_model(R"({"operation":"reboot"})"));
+  CHECK_FALSE(document_model("{"));
+  CHECK(desired_model_patch(*model) == json{{"aiot", {{"model", *model}}}});
+  CHECK(desired_has_model(desired_model_patch(*model), *model));
+  CHECK(desired_has_model({{"aiot", {{"model", {{"name", "det"}, {"version", "1.4"}}}}}}, *model));
+  CHECK_FALSE(desired_has_model({{"aiot", {{"model", {{"name", "det"}, {"version", "1.3"}}}}}}, *model));
+  CHECK_FALSE(desired_has_model(json::object(), *model));
+}

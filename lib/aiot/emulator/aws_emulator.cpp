@@ -2,7 +2,9 @@
 // the device-shadow data plane (`iot-data`) and UpdateJobExecution of `iot-jobs-data`, with the
 // methods, URIs, JSON shapes and error answers of ../shared/reference/aws-iot.md, SigV4 checked on
 // every request. Things are the local hub's devices (tags <-> attributes as in aws_mapping.hpp,
-// desired/reported <-> the named shadow "aiot"); the rest lives in aws_* tables (aws_store.hpp).
+// desired/reported <-> the named shadow "aiot", reported aiot.health <-> the named shadow
+// "aiot-health"); the rest lives in aws_* tables (aws_store.hpp). Jobs hand their aiot.model to
+// the devices' desired twins, so a simulated fleet takes part in them (docs/aws.md).
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -19,6 +21,7 @@
 #include "aiot/core/fs.hpp"
 #include "aiot/core/strings.hpp"
 #include "aiot/emulator/aws_jobs.hpp"
+#include "aiot/emulator/aws_search.hpp"
 #include "aiot/emulator/aws_store.hpp"
 #include "aiot/emulator/http_server.hpp"
 #include "aiot/hub/aws/aws_client.hpp"
@@ -37,6 +40,7 @@ namespace awsx = aiot::emulator::aws;
 constexpr const char* k_account = "000000000000";  // a plainly fake account id
 constexpr const char* k_default_region = "us-east-1";
 constexpr const char* k_profile = "aiot-emulator";
+constexpr int k_search_page = 100;  // SearchIndex: "This maximum number cannot exceed 100"
 
 // An AWS error answer: status, code (x-amzn-ErrorType and __type) and message.
 struct AwsFault : std::exception {
@@ -1098,6 +1102,14 @@ class AwsEmulator {
   json get_shadow(const HttpRequest& req, const Caller&) {
     const std::string thing = req.match(1);
     const std::string name = shadow_name(req);
+    if (name == mapping::k_health_shadow_name) {
+      auto d = find_device(thing);
+      json state = d ? awsx::health_shadow_state(d->reported) : json();
+      if (state.is_null()) {
+        no_shadow(thing, name);
+      }
+      return shadow_document(state, metadata_of(state, epoch_seconds(to_ms(d->updated))), d->version);
+    }
     if (name == mapping::k_shadow_name) {
       auto d = find_device(thing);
       if (!d || (d->desired.empty() && d->reported.empty())) {
@@ -1129,7 +1141,26 @@ class AwsEmulator {
     const bool versioned = body.contains("version") && body["version"].is_number_integer();
     const double ts = epoch_seconds(now_ms());
     std::int64_t version = 0;
-    if (name == mapping::k_shadow_name) {
+    if (name == mapping::k_health_shadow_name) {
+      // The device's own health report (design.md §5): properties.reported.aiot.health.
+      auto d = find_device(thing);
+      if (!d) {
+        not_found(fmt::format("Thing {} cannot be found (the aiot-health shadow lives on the device)", thing));
+      }
+      if (versioned && body["version"].get<std::int64_t>() != d->version) {
+        fail(409, "ConflictException", "Version conflict");
+      }
+      if (state.contains("desired")) {
+        invalid("The aiot-health shadow holds the device's reported health only; it has no desired state");
+      }
+      if (state.contains("reported")) {
+        if (!state["reported"].is_object() && !state["reported"].is_null()) {
+          invalid("state.reported must be an object or null");
+        }
+        *d = hub_->patch_reported(thing, awsx::health_reported_patch(state["reported"]));
+      }
+      version = d->version;
+    } else if (name == mapping::k_shadow_name) {
       auto d = find_device(thing);
       if (!d) {
         not_found(fmt::format("Thing {} cannot be found (the aiot shadow lives on the device)", thing));
@@ -1203,7 +1234,14 @@ class AwsEmulator {
     const std::string thing = req.match(1);
     const std::string name = shadow_name(req);
     std::int64_t version = 0;
-    if (name == mapping::k_shadow_name) {
+    if (name == mapping::k_health_shadow_name) {
+      auto d = find_device(thing);
+      if (!d || awsx::health_shadow_state(d->reported).is_null()) {
+        no_shadow(thing, name);
+      }
+      *d = hub_->patch_reported(thing, awsx::health_reported_patch(nullptr));
+      version = d->version;
+    } else if (name == mapping::k_shadow_name) {
       auto d = find_device(thing);
       if (!d || (d->desired.empty() && d->reported.empty())) {
         no_shadow(thing, name);
@@ -1238,11 +1276,120 @@ class AwsEmulator {
   json list_named_shadows(const HttpRequest& req, const Caller&) {
     const std::string thing = req.match(1);
     std::vector<std::string> names = store_->shadow_names(thing);
+    std::erase_if(names, [](const std::string& n) { return n == mapping::k_shadow_name || n == mapping::k_health_shadow_name; });
     if (auto d = find_device(thing); d && (!d->desired.empty() || !d->reported.empty())) {
       names.push_back(std::string(mapping::k_shadow_name));
+      if (!awsx::health_shadow_state(d->reported).is_null()) {
+        names.push_back(std::string(mapping::k_health_shadow_name));
+      }
       std::sort(names.begin(), names.end());
     }
     return {{"results", names}, {"timestamp", static_cast<std::int64_t>(epoch_seconds(now_ms()))}};
+  }
+
+  // ---- fleet indexing (SearchIndex on AWS_Things) ----------------------------------------------
+  // One thing as the index holds it; `shadow` is an object here (matching), a string on the wire.
+  std::optional<json> indexed_thing(const std::string& name) {
+    auto d = find_device(name);
+    if (!d) {
+      return std::nullopt;
+    }
+    std::map<std::string, json> named;
+    for (const auto& [shadow, row] : store_->shadows_of(name)) {
+      if (shadow != mapping::k_shadow_name && shadow != mapping::k_health_shadow_name) {
+        named[shadow] = awsx::index_shadow_entry(row.state.value("desired", json()), row.state.value("reported", json()),
+                                                 row.version);
+      }
+    }
+    if (!d->desired.empty() || !d->reported.empty()) {
+      named[std::string(mapping::k_shadow_name)] = awsx::index_shadow_entry(d->desired, d->reported, d->version);
+    }
+    if (json health = awsx::health_shadow_state(d->reported); !health.is_null()) {
+      named[std::string(mapping::k_health_shadow_name)] = awsx::index_shadow_entry(nullptr, health["reported"], d->version);
+    }
+    json t = {{"thingName", d->id},
+              {"thingId", d->generation_id},
+              {"thingGroupNames", store_->groups_of(name)},
+              {"attributes", to_json(attributes_of(*d))}};
+    if (auto type = store_->thing_type_of(name); !type.empty()) {
+      t["thingTypeName"] = type;
+    }
+    if (json shadow = awsx::index_shadow(named); !shadow.is_null()) {
+      t["shadow"] = std::move(shadow);
+    }
+    return t;
+  }
+
+  json search_index(const HttpRequest& req, const Caller&) {
+    json body = parse_body(req);
+    const std::string index = body.contains("indexName") ? text_field(body, "indexName") : "AWS_Things";
+    if (index != "AWS_Things") {
+      if (index == "AWS_ThingGroups") {
+        invalid("The aiot emulator indexes things only (AWS_Things), not thing groups");
+      }
+      not_found(fmt::format("Index {} does not exist", index));
+    }
+    const std::string query_text = text_field(body, "queryString");
+    if (query_text.empty()) {
+      invalid("queryString is required");
+    }
+    // The model accepts 1..500; AWS answers at most 100 things a page whatever was asked.
+    int page_size = k_search_page;
+    if (body.contains("maxResults") && !body["maxResults"].is_null()) {
+      if (!body["maxResults"].is_number_integer() || body["maxResults"].get<int>() < 1 ||
+          body["maxResults"].get<int>() > 500) {
+        invalid("maxResults must be a whole number from 1 to 500");
+      }
+      page_size = std::min(body["maxResults"].get<int>(), k_search_page);
+    }
+    std::string after;
+    if (auto token = text_field(body, "nextToken"); !token.empty()) {
+      try {
+        after = crypto::base64_decode(token);
+      } catch (const Error&) {
+        invalid("the nextToken is not valid");
+      }
+    }
+    std::optional<awsx::ThingQuery> query;
+    try {
+      query = awsx::ThingQuery::parse(query_text);
+    } catch (const awsx::InvalidQuery& e) {
+      fail(400, "InvalidQueryException", e.what());
+    }
+    // Candidates in name order: the members of the groups the query confines it to, else every device.
+    std::vector<std::string> names;
+    if (auto groups = query->candidate_groups(); !groups.empty()) {
+      std::set<std::string> members;
+      for (const auto& g : store_->groups()) {
+        if (std::find(groups.begin(), groups.end(), str::to_lower(g.name)) != groups.end()) {
+          for (auto& m : store_->members(g.name)) {
+            members.insert(std::move(m));
+          }
+        }
+      }
+      names.assign(members.begin(), members.end());
+    } else {
+      names = store_->device_ids();
+    }
+    json things = json::array();
+    auto it = after.empty() ? names.begin() : std::upper_bound(names.begin(), names.end(), after);
+    std::string last;
+    for (; it != names.end() && static_cast<int>(things.size()) < page_size; ++it) {
+      auto t = indexed_thing(*it);
+      if (!t || !query->matches(*t)) {
+        continue;
+      }
+      if (t->contains("shadow")) {
+        (*t)["shadow"] = (*t)["shadow"].dump();  // the wire carries the shadows as a JSON string
+      }
+      last = *it;
+      things.push_back(std::move(*t));
+    }
+    json out = {{"things", things}, {"thingGroups", json::array()}};
+    if (it != names.end() && !last.empty()) {
+      out["nextToken"] = token_for(last);
+    }
+    return out;
   }
 
   // ---- jobs ----------------------------------------------------------------------------------
@@ -1274,27 +1421,94 @@ class AwsEmulator {
               [](const awsx::JobExecution& a, const awsx::JobExecution& b) { return a.thing < b.thing; });
   }
 
+  // The device side of a job over the local hub: reports from properties.reported.aiot.ota; a
+  // rolled-out execution hands the document's aiot.model to properties.desired.aiot.model (once,
+  // recorded in aws_job_deliveries); a queued execution that is canceled gives the previous model
+  // back. Desired changes are collected and written in one transaction after the step.
+  struct DeviceBridge {
+    std::map<std::string, json> reports;
+    std::vector<hub::DeviceUpdate> updates;
+    std::vector<std::pair<std::string, std::string>> deliveries;  // thing, previous model (JSON)
+  };
+
+  awsx::DeviceSide device_side(const awsx::Job& job, DeviceBridge& bridge) {
+    awsx::DeviceSide side;
+    side.ota = [&bridge](const std::string& thing) -> std::optional<json> {
+      auto it = bridge.reports.find(thing);
+      return it == bridge.reports.end() ? std::nullopt : std::optional<json>(it->second);
+    };
+    auto model = awsx::document_model(job.document);
+    if (!model) {
+      return side;  // not an aiot document: devices are not told anything (UpdateJobExecution only)
+    }
+    side.deliver = [this, &bridge, &job, model](const std::string& thing) {
+      if (store_->delivery(job.id, thing)) {
+        return true;  // handed over by an earlier step
+      }
+      auto desired = store_->device_desired(thing);
+      if (!desired) {
+        return true;  // the device is gone: nothing to hand over, nothing will report
+      }
+      json previous = desired->contains("aiot") && (*desired)["aiot"].is_object() && (*desired)["aiot"].contains("model")
+                          ? (*desired)["aiot"]["model"]
+                          : json(nullptr);
+      bridge.deliveries.emplace_back(thing, previous.dump());
+      if (awsx::desired_has_model(*desired, *model)) {
+        return false;
+      }
+      hub::DeviceUpdate u;
+      u.id = thing;
+      u.desired_patch = awsx::desired_model_patch(*model);
+      bridge.updates.push_back(std::move(u));
+      return true;
+    };
+    side.withdraw = [this, &bridge, &job, model](const std::string& thing) {
+      auto previous = store_->delivery(job.id, thing);
+      auto desired = store_->device_desired(thing);
+      if (!previous || !desired || !awsx::desired_has_model(*desired, *model)) {
+        return;  // never handed over, or another job's model is there now
+      }
+      hub::DeviceUpdate u;
+      u.id = thing;
+      u.desired_patch = awsx::desired_model_patch(json::parse(*previous, nullptr, false));
+      bridge.updates.push_back(std::move(u));
+    };
+    return side;
+  }
+
+  void commit_step(awsx::Job& job, DeviceBridge& bridge, bool changed) {
+    // Devices first: if the store write fails, the next step re-delivers (idempotent), never the reverse.
+    if (!bridge.updates.empty()) {
+      hub_->update_many(bridge.updates);
+    }
+    if (changed || !bridge.deliveries.empty()) {
+      awsx::Store::Txn txn(*store_);
+      for (const auto& [thing, previous] : bridge.deliveries) {
+        store_->put_delivery(job.id, thing, previous);
+      }
+      store_->put_job(job);
+      txn.commit();
+    }
+  }
+
   awsx::Job advanced(const std::string& id) {
     awsx::Job job = job_or_404(id);
     if (job.status != "IN_PROGRESS") {
       return job;
     }
     add_new_members(job);
-    std::map<std::string, json> reports;
-    for (const auto& d : hub_->list({})) {
-      if (d.reported.contains("aiot") && d.reported["aiot"].is_object() && d.reported["aiot"].contains("ota")) {
-        reports[d.id] = d.reported["aiot"]["ota"];
+    // Only executions that can still move need their device's report: a job over 5,000 things of a
+    // 10,000-device hub reads at most its own things, and fewer as they finish.
+    std::vector<std::string> open;
+    for (const auto& e : job.executions) {
+      if (!awsx::is_terminal(e.status)) {
+        open.push_back(e.thing);
       }
     }
-    awsx::OtaLookup lookup = [&](const std::string& thing) -> std::optional<json> {
-      auto it = reports.find(thing);
-      return it == reports.end() ? std::nullopt : std::optional<json>(it->second);
-    };
-    if (awsx::advance(job, now_ms(), lookup)) {
-      awsx::Store::Txn txn(*store_);
-      store_->put_job(job);
-      txn.commit();
-    }
+    DeviceBridge bridge;
+    bridge.reports = store_->ota_reports(open);
+    bool changed = awsx::advance(job, now_ms(), device_side(job, bridge));
+    commit_step(job, bridge, changed);
     return job;
   }
 
@@ -1431,10 +1645,16 @@ class AwsEmulator {
       e.thing = thing;
       job.executions.push_back(e);
     }
-    awsx::advance(job, job.created_ms, {});
-    awsx::Store::Txn txn(*store_);
-    store_->put_job(job);
-    txn.commit();
+    {
+      std::vector<std::string> things;
+      for (const auto& e : job.executions) {
+        things.push_back(e.thing);
+      }
+      DeviceBridge bridge;
+      bridge.reports = store_->ota_reports(things);
+      awsx::advance(job, job.created_ms, device_side(job, bridge));
+      commit_step(job, bridge, true);
+    }
     json out = {{"jobArn", job.arn}, {"jobId", id}};
     if (!job.description.empty()) {
       out["description"] = job.description;
@@ -1605,10 +1825,10 @@ class AwsEmulator {
       fail(409, "InvalidStateTransitionException", fmt::format("Job {} is COMPLETED and cannot be canceled", job.id));
     }
     if (job.status != "CANCELED" || force) {
-      awsx::cancel(job, now_ms(), text_field(body, "reasonCode"), text_field(body, "comment"), force);
-      awsx::Store::Txn txn(*store_);
-      store_->put_job(job);
-      txn.commit();
+      DeviceBridge bridge;
+      auto side = device_side(job, bridge);
+      awsx::cancel(job, now_ms(), text_field(body, "reasonCode"), text_field(body, "comment"), force, side.withdraw);
+      commit_step(job, bridge, true);
     }
     json out = {{"jobArn", job.arn}, {"jobId", job.id}};
     if (!job.description.empty()) {
@@ -1655,11 +1875,11 @@ class AwsEmulator {
         e.status_details = body["statusDetails"];
       }
       ++e.execution_number;
-      awsx::advance(job, now, {});
-      awsx::Store::Txn txn(*store_);
-      store_->put_job(job);
-      txn.commit();
-      return {{"executionState", {{"status", e.status}, {"versionNumber", e.execution_number}}}};
+      const json state = {{"status", e.status}, {"versionNumber", e.execution_number}};
+      DeviceBridge bridge;  // no reports: the device's own word counts in this step
+      awsx::advance(job, now, device_side(job, bridge));
+      commit_step(job, bridge, true);
+      return {{"executionState", state}};
     }
     not_found(fmt::format("Job execution of {} on {} does not exist", job.id, thing));
   }
@@ -1808,6 +2028,8 @@ void AwsEmulator::routes(HttpServer& s) {
       bind(&AwsEmulator::list_things_in_group));
   add(s, "GET", "/things/" + name + "/thing-groups", "ListThingGroupsForThing", P::control,
       bind(&AwsEmulator::list_groups_for_thing));
+  // Fleet Indexing.
+  add(s, "POST", "/indices/search", "SearchIndex", P::control, bind(&AwsEmulator::search_index));
   // Jobs.
   add(s, "GET", "/jobs", "ListJobs", P::control, bind(&AwsEmulator::list_jobs));
   add(s, "PUT", "/jobs/" + name, "CreateJob", P::control, bind(&AwsEmulator::create_job));
@@ -1847,7 +2069,7 @@ const std::set<std::string>& known_operations() {
       "ListThingsInThingGroup", "ListThingGroupsForThing", "ListJobs", "CreateJob", "DescribeJob", "DeleteJob",
       "CancelJob", "ListJobExecutionsForJob", "GetJobDocument", "ListJobExecutionsForThing", "DescribeJobExecution",
       "UpdateJobExecution", "DescribeEndpoint", "GetThingShadow", "UpdateThingShadow", "DeleteThingShadow",
-      "ListNamedShadowsForThing"};
+      "ListNamedShadowsForThing", "SearchIndex"};
   return ops;
 }
 

@@ -123,7 +123,56 @@ std::int64_t rollout_allowance(const json& rollout, std::int64_t elapsed_ms, std
   return static_cast<std::int64_t>(total);
 }
 
-bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
+namespace {
+
+// Applies the device's report to one execution; `any_age` accepts a report older than the
+// execution (the device had the document before it was rolled out). True when it changed.
+bool apply_report(JobExecution& e, const Job& job, std::int64_t now_ms, const OtaLookup& ota,
+                  const std::optional<std::string>& wanted_version, bool any_age) {
+  if (e.status != "QUEUED" && e.status != "IN_PROGRESS") {
+    return false;
+  }
+  auto report = ota ? ota(e.thing) : std::nullopt;
+  if (!report || !report->is_object() || !report->contains("state")) {
+    return false;
+  }
+  if (wanted_version && (!report->contains("version") || text_of((*report)["version"]) != *wanted_version)) {
+    return false;  // a report about another version (e.g. the previous rollout)
+  }
+  const auto ts = report_time_ms(*report);
+  if (!any_age && ts && *ts < e.queued_ms) {
+    return false;  // older than this execution
+  }
+  std::string next = status_for(text_of((*report)["state"]));
+  if (next.empty() || next == e.status) {
+    return false;
+  }
+  // When it happened on the device, within what is possible for this execution.
+  const std::int64_t at = std::clamp(ts.value_or(now_ms), std::min(e.queued_ms, now_ms), now_ms);
+  if (e.started_ms == 0) {
+    e.started_ms = at;
+  }
+  const double timeout_min = number_or(job.timeout, "inProgressTimeoutInMinutes", 0);
+  const auto limit = static_cast<std::int64_t>(timeout_min * k_minute_ms);
+  if (limit > 0 && is_terminal(next) && at - e.started_ms >= limit) {
+    next = "TIMED_OUT";  // the timeout struck before the device finished
+    e.updated_ms = e.started_ms + limit;
+  } else {
+    e.updated_ms = at;
+  }
+  e.status = next;
+  e.status_details = json::object();
+  for (const char* key : {"state", "version", "error"}) {
+    if (report->contains(key) && !(*report)[key].is_null()) {
+      e.status_details[key] = text_of((*report)[key]);
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+bool advance(Job& job, std::int64_t now_ms, const DeviceSide& device) {
   bool changed = false;
   if (job.status != "IN_PROGRESS") {
     return false;
@@ -132,35 +181,7 @@ bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
 
   // 1. Progress from the devices' reports.
   for (auto& e : job.executions) {
-    if (e.status != "QUEUED" && e.status != "IN_PROGRESS") {
-      continue;
-    }
-    auto report = ota ? ota(e.thing) : std::nullopt;
-    if (!report || !report->is_object() || !report->contains("state")) {
-      continue;
-    }
-    if (wanted_version && (!report->contains("version") || text_of((*report)["version"]) != *wanted_version)) {
-      continue;  // a report about another version (e.g. the previous rollout)
-    }
-    if (auto ts = report_time_ms(*report); ts && *ts < e.queued_ms) {
-      continue;  // older than this execution
-    }
-    std::string next = status_for(text_of((*report)["state"]));
-    if (next.empty() || next == e.status) {
-      continue;
-    }
-    if (e.started_ms == 0) {
-      e.started_ms = now_ms;
-    }
-    e.status = next;
-    e.updated_ms = now_ms;
-    e.status_details = json::object();
-    for (const char* key : {"state", "version", "error"}) {
-      if (report->contains(key) && !(*report)[key].is_null()) {
-        e.status_details[key] = text_of((*report)[key]);
-      }
-    }
-    changed = true;
+    changed = apply_report(e, job, now_ms, device.ota, wanted_version, false) || changed;
   }
 
   // 2. Timeouts of executions in progress.
@@ -170,7 +191,7 @@ bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
     for (auto& e : job.executions) {
       if (e.status == "IN_PROGRESS" && e.started_ms > 0 && now_ms - e.started_ms >= limit) {
         e.status = "TIMED_OUT";
-        e.updated_ms = now_ms;
+        e.updated_ms = std::min(now_ms, e.started_ms + limit);
         changed = true;
       }
     }
@@ -194,7 +215,7 @@ bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
         cancel(job, now_ms, "AUTO_ABORT",
                "Job aborted: " + type + " executions reached " + c.value("thresholdPercentage", json(threshold)).dump() +
                    "% of " + std::to_string(notified) + " notified things",
-               false);
+               false, device.withdraw);
         return true;
       }
     }
@@ -217,6 +238,10 @@ bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
       e.updated_ms = now_ms;
       ++notified;
       changed = true;
+      const bool delivered_now = device.deliver ? device.deliver(e.thing) : true;
+      if (!delivered_now) {
+        apply_report(e, job, now_ms, device.ota, wanted_version, true);
+      }
     }
   }
 
@@ -233,7 +258,8 @@ bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota) {
   return changed;
 }
 
-void cancel(Job& job, std::int64_t now_ms, const std::string& reason_code, const std::string& comment, bool force) {
+void cancel(Job& job, std::int64_t now_ms, const std::string& reason_code, const std::string& comment, bool force,
+            const std::function<void(const std::string& thing)>& withdraw) {
   job.status = "CANCELED";
   job.reason_code = reason_code;
   job.comment = comment;
@@ -242,11 +268,35 @@ void cancel(Job& job, std::int64_t now_ms, const std::string& reason_code, const
   job.completed_ms = now_ms;
   for (auto& e : job.executions) {
     if (e.status.empty() || e.status == "QUEUED" || (force && e.status == "IN_PROGRESS")) {
+      if (e.status == "QUEUED" && withdraw) {
+        withdraw(e.thing);
+      }
       e.status = "CANCELED";
       e.updated_ms = now_ms;
     }
   }
 }
+
+std::optional<json> document_model(const std::string& document) {
+  json doc = json::parse(document, nullptr, false);
+  if (doc.is_object() && doc.contains("aiot") && doc["aiot"].is_object() && doc["aiot"].contains("model") &&
+      doc["aiot"]["model"].is_object() && doc["aiot"]["model"].contains("version")) {
+    return doc["aiot"]["model"];
+  }
+  return std::nullopt;
+}
+
+bool desired_has_model(const json& desired, const json& model) {
+  if (!desired.is_object() || !desired.contains("aiot") || !desired["aiot"].is_object() ||
+      !desired["aiot"].contains("model") || !desired["aiot"]["model"].is_object()) {
+    return false;
+  }
+  const json& have = desired["aiot"]["model"];
+  return text_of(have.value("version", json())) == text_of(model.value("version", json())) &&
+         text_of(have.value("name", json())) == text_of(model.value("name", json()));
+}
+
+json desired_model_patch(const json& model) { return {{"aiot", {{"model", model}}}}; }
 
 json process_details(const Job& job) {
   std::int64_t canceled = 0, succeeded = 0, failed = 0, rejected = 0, queued = 0, in_progress = 0, removed = 0,

@@ -50,6 +50,20 @@ struct Job {
 // The device's reported aiot.ota object ({state, version, error, ts}), or nullopt.
 using OtaLookup = std::function<std::optional<json>(const std::string& thing)>;
 
+// The device side of a job, as the emulator plays it over the local hub (docs/aws.md):
+struct DeviceSide {
+  DeviceSide() = default;
+  DeviceSide(OtaLookup lookup) : ota(std::move(lookup)) {}  // NOLINT: reports only, as before
+  OtaLookup ota;
+  // Called once when an execution is rolled out (becomes QUEUED): hand the document to the device.
+  // Returns true when the device got something new now (its desired model changed), false when it
+  // had this document already; then its current report counts at once, whatever its age.
+  std::function<bool(const std::string& thing)> deliver;
+  // Called when an execution that was QUEUED (delivered, not started) is canceled: take the
+  // document back, as a real device drops a job canceled before it started.
+  std::function<void(const std::string& thing)> withdraw;
+};
+
 bool is_terminal(const std::string& execution_status);
 
 // How many executions may have been rolled out `elapsed_ms` after creation (cumulative), given
@@ -58,16 +72,30 @@ bool is_terminal(const std::string& execution_status);
 std::int64_t rollout_allowance(const json& rollout, std::int64_t elapsed_ms, std::int64_t succeeded);
 
 // Moves the job forward to `now_ms`: progress from reports, timeouts, abort, rollout, completion.
-// Returns true when anything changed.
-bool advance(Job& job, std::int64_t now_ms, const OtaLookup& ota);
+// Returns true when anything changed. Execution times follow the reports' `ts` (clamped to the
+// execution's queue time and `now_ms`), so they are the hub's (simulated) times even when the job
+// is looked at long after; an execution whose terminal report came after its in-progress timeout
+// is TIMED_OUT, as AWS would have decided in between.
+bool advance(Job& job, std::int64_t now_ms, const DeviceSide& device);
 
 // CancelJob: queued (and not yet rolled out) executions become CANCELED; with force, IN_PROGRESS too.
-void cancel(Job& job, std::int64_t now_ms, const std::string& reason_code, const std::string& comment, bool force);
+// `withdraw` (when set) is called for each execution that was QUEUED.
+void cancel(Job& job, std::int64_t now_ms, const std::string& reason_code, const std::string& comment, bool force,
+            const std::function<void(const std::string& thing)>& withdraw = {});
 
 // jobProcessDetails: the counters of DescribeJob.
 json process_details(const Job& job);
 
-// The artifact version the job document names (version, or model/firmware/artifact.version), if any.
+// The artifact version the job document names (version, or model/firmware/artifact.version, or
+// aiot.model.version), if any.
 std::optional<std::string> document_version(const std::string& document);
+
+// The artifact of an aiot job document ({"operation":"aiot.install","aiot":{"model":{...}}}): the
+// object the device gets as properties.desired.aiot.model; nullopt for other documents.
+std::optional<json> document_model(const std::string& document);
+// True when the device's properties.desired already names this artifact (same name and version).
+bool desired_has_model(const json& desired, const json& model);
+// The desired patch that hands `model` to the device.
+json desired_model_patch(const json& model);
 
 }  // namespace aiot::emulator::aws

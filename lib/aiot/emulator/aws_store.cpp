@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS aws_job_executions (
   job_id TEXT NOT NULL, thing TEXT NOT NULL, status TEXT NOT NULL, queued_ms INTEGER NOT NULL,
   started_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, execution_number INTEGER NOT NULL,
   status_details TEXT NOT NULL, PRIMARY KEY (job_id, thing)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS aws_job_deliveries (
+  job_id TEXT NOT NULL, thing TEXT NOT NULL, previous TEXT NOT NULL, PRIMARY KEY (job_id, thing)) WITHOUT ROWID;
 )sql";
 
 class Stmt {
@@ -386,6 +388,17 @@ std::vector<std::string> Store::shadow_names(const std::string& thing) {
   return strings(db_, "SELECT name FROM aws_shadows WHERE thing = ? AND name != '' ORDER BY name", thing);
 }
 
+std::map<std::string, ShadowRow> Store::shadows_of(const std::string& thing) {
+  Stmt s(db_, "SELECT name, state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ?");
+  s.bind(1, thing);
+  std::map<std::string, ShadowRow> out;
+  while (s.step()) {
+    out[s.text(0)] = ShadowRow{parse_or(s.text(1), json::object()), parse_or(s.text(2), json::object()), s.integer(3),
+                               s.integer(4)};
+  }
+  return out;
+}
+
 // ---- jobs -------------------------------------------------------------------------------------
 
 std::optional<Job> Store::job(const std::string& id) {
@@ -456,7 +469,8 @@ void Store::put_job(const Job& j) {
 }
 
 void Store::delete_job(const std::string& id) {
-  for (const char* sql : {"DELETE FROM aws_jobs WHERE id = ?", "DELETE FROM aws_job_executions WHERE job_id = ?"}) {
+  for (const char* sql : {"DELETE FROM aws_jobs WHERE id = ?", "DELETE FROM aws_job_executions WHERE job_id = ?",
+                          "DELETE FROM aws_job_deliveries WHERE job_id = ?"}) {
     Stmt s(db_, sql);
     s.bind(1, id).run();
   }
@@ -469,6 +483,56 @@ std::vector<std::string> Store::job_ids() {
     out.push_back(s.text(0));
   }
   return out;
+}
+
+std::optional<std::string> Store::delivery(const std::string& job_id, const std::string& thing) {
+  Stmt s(db_, "SELECT previous FROM aws_job_deliveries WHERE job_id = ? AND thing = ?");
+  s.bind(1, job_id).bind(2, thing);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return s.text(0);
+}
+
+void Store::put_delivery(const std::string& job_id, const std::string& thing, const std::string& previous_model) {
+  Stmt s(db_, "INSERT OR IGNORE INTO aws_job_deliveries (job_id, thing, previous) VALUES (?, ?, ?)");
+  s.bind(1, job_id).bind(2, thing).bind(3, previous_model).run();
+}
+
+// ---- the local hub's devices (read-only) --------------------------------------------------------
+
+std::vector<std::string> Store::device_ids() {
+  Stmt s(db_, "SELECT id FROM devices ORDER BY id");
+  std::vector<std::string> out;
+  while (s.step()) {
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+std::map<std::string, json> Store::ota_reports(const std::vector<std::string>& things) {
+  Stmt s(db_, "SELECT json_extract(reported, '$.aiot.ota') FROM devices WHERE id = ?");
+  std::map<std::string, json> out;
+  for (const auto& thing : things) {
+    s.bind(1, thing);
+    if (s.step()) {
+      json ota = parse_or(s.text(0), nullptr);
+      if (ota.is_object()) {
+        out.emplace(thing, std::move(ota));
+      }
+    }
+    s.reset();
+  }
+  return out;
+}
+
+std::optional<json> Store::device_desired(const std::string& thing) {
+  Stmt s(db_, "SELECT desired FROM devices WHERE id = ?");
+  s.bind(1, thing);
+  if (!s.step()) {
+    return std::nullopt;
+  }
+  return parse_or(s.text(0), json::object());
 }
 
 }  // namespace aiot::emulator::aws

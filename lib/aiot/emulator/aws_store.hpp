@@ -105,11 +105,26 @@ class Store {
   void delete_shadow(const std::string& thing, const std::string& name);
   std::vector<std::string> shadow_names(const std::string& thing);
 
+  std::map<std::string, ShadowRow> shadows_of(const std::string& thing);  // every stored shadow, by name
+
   // Jobs.
   std::optional<Job> job(const std::string& id);
   void put_job(const Job& job);  // the job row and all its executions
-  void delete_job(const std::string& id);
+  void delete_job(const std::string& id);  // with its executions and deliveries
   std::vector<std::string> job_ids();
+
+  // Deliveries: which executions handed their document to the device, and the desired
+  // aiot.model the device had before (JSON text, "null" when none), to give it back on cancel.
+  std::optional<std::string> delivery(const std::string& job_id, const std::string& thing);
+  void put_delivery(const std::string& job_id, const std::string& thing, const std::string& previous_model);
+
+  // Read-only views of the local hub's devices table (same file), cheaper than loading whole
+  // devices when a job looks at thousands of them.
+  std::vector<std::string> device_ids();  // sorted
+  // properties.reported.aiot.ota of each thing that has one.
+  std::map<std::string, json> ota_reports(const std::vector<std::string>& things);
+  // properties.desired of a thing; nullopt when there is no such device.
+  std::optional<json> device_desired(const std::string& thing);
 
  private:
   void exec(const char* sql);
