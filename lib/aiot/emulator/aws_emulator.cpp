@@ -1356,37 +1356,46 @@ class AwsEmulator {
     } catch (const awsx::InvalidQuery& e) {
       fail(400, "InvalidQueryException", e.what());
     }
-    // Candidates in name order: the members of the groups the query confines it to, else every device.
-    std::vector<std::string> names;
-    if (auto groups = query->candidate_groups(); !groups.empty()) {
-      std::set<std::string> members;
+    // Candidates in name order, read in chunks after the token: the members of the groups the query
+    // confines it to, else every device. A page costs its own things, not the whole group or hub.
+    std::vector<std::string> groups;
+    const auto wanted = query->candidate_groups();
+    if (!wanted.empty()) {
       for (const auto& g : store_->groups()) {
-        if (std::find(groups.begin(), groups.end(), str::to_lower(g.name)) != groups.end()) {
-          for (auto& m : store_->members(g.name)) {
-            members.insert(std::move(m));
-          }
+        if (std::find(wanted.begin(), wanted.end(), str::to_lower(g.name)) != wanted.end()) {
+          groups.push_back(g.name);
         }
       }
-      names.assign(members.begin(), members.end());
-    } else {
-      names = store_->device_ids();
     }
+    constexpr std::size_t k_chunk = 256;
     json things = json::array();
-    auto it = after.empty() ? names.begin() : std::upper_bound(names.begin(), names.end(), after);
-    std::string last;
-    for (; it != names.end() && static_cast<int>(things.size()) < page_size; ++it) {
-      auto t = indexed_thing(*it);
-      if (!t || !query->matches(*t)) {
-        continue;
+    std::string cursor = after;
+    bool more = false;
+    while (!more && (wanted.empty() || !groups.empty())) {
+      auto batch = wanted.empty() ? store_->device_ids_after(cursor, k_chunk) : store_->members_after(groups, cursor, k_chunk);
+      for (const auto& name : batch) {
+        if (static_cast<int>(things.size()) >= page_size) {
+          more = true;  // a candidate is left for the next page
+          break;
+        }
+        cursor = name;
+        auto t = indexed_thing(name);
+        if (!t || !query->matches(*t)) {
+          continue;
+        }
+        if (t->contains("shadow")) {
+          (*t)["shadow"] = (*t)["shadow"].dump();  // the wire carries the shadows as a JSON string
+        }
+        things.push_back(std::move(*t));
       }
-      if (t->contains("shadow")) {
-        (*t)["shadow"] = (*t)["shadow"].dump();  // the wire carries the shadows as a JSON string
+      if (batch.size() < k_chunk) {
+        break;  // no more candidates
       }
-      last = *it;
-      things.push_back(std::move(*t));
+      more = more || static_cast<int>(things.size()) >= page_size;
     }
+    const std::string last = things.empty() ? std::string() : things.back()["thingName"].get<std::string>();
     json out = {{"things", things}, {"thingGroups", json::array()}};
-    if (it != names.end() && !last.empty()) {
+    if (more && !last.empty()) {
       out["nextToken"] = token_for(last);
     }
     return out;

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS aws_thing_groups (
   parent TEXT NOT NULL DEFAULT '', created_ms INTEGER NOT NULL, version INTEGER NOT NULL DEFAULT 1) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS aws_group_members (
   group_name TEXT NOT NULL, thing TEXT NOT NULL, PRIMARY KEY (group_name, thing)) WITHOUT ROWID;
+-- A thing's groups (SearchIndex thingGroupNames, ListThingGroupsForThing) without scanning every membership.
+CREATE INDEX IF NOT EXISTS aws_group_members_by_thing ON aws_group_members (thing, group_name);
 CREATE TABLE IF NOT EXISTS aws_shadows (
   thing TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL, metadata TEXT NOT NULL, version INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL, PRIMARY KEY (thing, name)) WITHOUT ROWID;
@@ -503,6 +505,41 @@ void Store::put_delivery(const std::string& job_id, const std::string& thing, co
 
 std::vector<std::string> Store::device_ids() {
   Stmt s(db_, "SELECT id FROM devices ORDER BY id");
+  std::vector<std::string> out;
+  while (s.step()) {
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+std::vector<std::string> Store::device_ids_after(const std::string& after, std::size_t limit) {
+  Stmt s(db_, "SELECT id FROM devices WHERE id > ? ORDER BY id LIMIT ?");
+  s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<std::string> out;
+  while (s.step()) {
+    out.push_back(s.text(0));
+  }
+  return out;
+}
+
+std::vector<std::string> Store::members_after(const std::vector<std::string>& groups, const std::string& after,
+                                              std::size_t limit) {
+  if (groups.empty()) {
+    return {};
+  }
+  std::string marks;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    marks += i == 0 ? "?" : ", ?";
+  }
+  const std::string sql = fmt::format(
+      "SELECT DISTINCT thing FROM aws_group_members WHERE group_name IN ({}) AND thing > ? ORDER BY thing LIMIT ?", marks);
+  Stmt s(db_, sql.c_str());
+  int i = 1;
+  for (const auto& g : groups) {
+    s.bind(i++, g);
+  }
+  s.bind(i, after);
+  s.bind(i + 1, static_cast<std::int64_t>(limit));
   std::vector<std::string> out;
   while (s.step()) {
     out.push_back(s.text(0));

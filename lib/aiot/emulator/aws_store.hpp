@@ -121,6 +121,11 @@ class Store {
   // Read-only views of the local hub's devices table (same file), cheaper than loading whole
   // devices when a job looks at thousands of them.
   std::vector<std::string> device_ids();  // sorted
+  // Up to `limit` names in order after `after` ("" = from the start): every device's, or the
+  // distinct members of `groups` (a page of a search reads a chunk, not the whole group or hub).
+  std::vector<std::string> device_ids_after(const std::string& after, std::size_t limit);
+  std::vector<std::string> members_after(const std::vector<std::string>& groups, const std::string& after,
+                                         std::size_t limit);
   // properties.reported.aiot.ota of each thing that has one.
   std::map<std::string, json> ota_reports(const std::vector<std::string>& things);
   // properties.desired of a thing; nullopt when there is no such device.
