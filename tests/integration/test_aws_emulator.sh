@@ -343,6 +343,24 @@ print(json.loads(t["shadow"])["name"]["aiot"]["reported"]["aiot"]["model"]["vers
   expect_code 0
   expect_eq "UpdateThingShadow aiot-health writes the device's reported health" "42" \
     "$(fleet_hub device show dev-00003 -o json | json_get "['properties']['reported']['aiot']['health']['crashes_1h']")"
+
+  # Canceled before they started: queued devices get their previous model back, unreleased ones are never touched.
+  run "${AWS[@]}" iot create-thing-group --thing-group-name wave2
+  group2_arn=$(run_stdout | json_get "['thingGroupArn']")
+  for i in $(seq 11 15); do
+    run "${AWS[@]}" iot add-thing-to-thing-group --thing-group-name wave2 --thing-name "dev-000$i"
+  done
+  run "${AWS[@]}" iot create-job --job-id wave2-4-0 --targets "$group2_arn" --document "${document//3.0/4.0}" \
+    --job-executions-rollout-config '{"maximumPerMinute":2}'
+  expect_code 0
+  run "$AIOT" --hub "local:$EMU_HUB" device list --where "properties.desired.aiot.model.version = '4.0'" -o json
+  expect_eq "the rate hands 4.0 to 2 devices in the first minute" "2" "$(run_stdout | json_len)"
+  run "${AWS[@]}" iot cancel-job --job-id wave2-4-0 --reason-code STOP
+  expect_code 0
+  run "$AIOT" --hub "local:$EMU_HUB" device list --where "properties.desired.aiot.model.version = '4.0'" -o json
+  expect_eq "canceled queued executions take their model back" "0" "$(run_stdout | json_len)"
+  run "$AIOT" --hub "local:$EMU_HUB" device show dev-00011 -o json
+  expect_eq "the device's desired model is the one it had" "2.0" "$(run_stdout | json_get "['properties']['desired']['aiot']['model']['version']")"
 else
   echo "note: no 'aws' on PATH: the simulated-fleet job and search-index checks were skipped" >&2
 fi

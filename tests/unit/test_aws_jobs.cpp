@@ -230,6 +230,10 @@ TEST_CASE("AWS jobs: the aiot job document: its artifact and the desired twin") 
   CHECK_FALSE(document_model(R"({"operation":"reboot"})"));
   CHECK_FALSE(document_model("{"));
   CHECK(desired_model_patch(*model) == json{{"aiot", {{"model", *model}}}});
+  // Exactly the new artifact: a field only the previous one had goes.
+  CHECK(desired_model_patch({{"name", "det"}, {"version", "1.3"}}, *model) ==
+        json{{"aiot", {{"model", {{"name", "det"}, {"version", "1.3"}, {"uri", nullptr}, {"sha256", nullptr}}}}}});
+  CHECK(desired_model_patch(nullptr, *model) == json{{"aiot", {{"model", nullptr}}}});
   CHECK(desired_has_model(desired_model_patch(*model), *model));
   CHECK(desired_has_model({{"aiot", {{"model", {{"name", "det"}, {"version", "1.4"}}}}}}, *model));
   CHECK_FALSE(desired_has_model({{"aiot", {{"model", {{"name", "det"}, {"version", "1.3"}}}}}}, *model));

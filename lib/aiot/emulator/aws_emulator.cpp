@@ -1467,7 +1467,7 @@ class AwsEmulator {
       }
       hub::DeviceUpdate u;
       u.id = thing;
-      u.desired_patch = awsx::desired_model_patch(*model);
+      u.desired_patch = awsx::desired_model_patch(*model, previous);
       bridge.updates.push_back(std::move(u));
       return true;
     };
@@ -1479,7 +1479,7 @@ class AwsEmulator {
       }
       hub::DeviceUpdate u;
       u.id = thing;
-      u.desired_patch = awsx::desired_model_patch(json::parse(*previous, nullptr, false));
+      u.desired_patch = awsx::desired_model_patch(json::parse(*previous, nullptr, false), (*desired)["aiot"]["model"]);
       bridge.updates.push_back(std::move(u));
     };
     return side;

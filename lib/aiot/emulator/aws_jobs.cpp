@@ -296,7 +296,17 @@ bool desired_has_model(const json& desired, const json& model) {
          text_of(have.value("name", json())) == text_of(model.value("name", json()));
 }
 
-json desired_model_patch(const json& model) { return {{"aiot", {{"model", model}}}}; }
+json desired_model_patch(const json& model, const json& previous) {
+  json exact = model;
+  if (model.is_object() && previous.is_object()) {
+    for (const auto& [k, v] : previous.items()) {
+      if (!model.contains(k)) {
+        exact[k] = nullptr;
+      }
+    }
+  }
+  return {{"aiot", {{"model", exact}}}};
+}
 
 json process_details(const Job& job) {
   std::int64_t canceled = 0, succeeded = 0, failed = 0, rejected = 0, queued = 0, in_progress = 0, removed = 0,

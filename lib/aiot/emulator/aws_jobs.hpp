@@ -95,7 +95,8 @@ std::optional<std::string> document_version(const std::string& document);
 std::optional<json> document_model(const std::string& document);
 // True when the device's properties.desired already names this artifact (same name and version).
 bool desired_has_model(const json& desired, const json& model);
-// The desired patch that hands `model` to the device.
-json desired_model_patch(const json& model);
+// The desired (merge) patch that makes properties.desired.aiot.model exactly `model` where it was
+// `previous` (fields of `previous` that `model` lacks are removed; a null `model` removes it all).
+json desired_model_patch(const json& model, const json& previous = nullptr);
 
 }  // namespace aiot::emulator::aws
