@@ -744,3 +744,77 @@ TEST_CASE("discover_files: files, directories, globs with **, sorted and de-dupl
   }
   CHECK_THROWS_AS(discover_files({root + "/missing.json"}), aiot::Error);
 }
+
+namespace {
+
+// Everything a reader delivered, as text, for comparing two ways of reading the same bytes.
+std::string transcript(const Collected& c) {
+  std::string out;
+  for (const Record* r : c.records) {
+    out += std::to_string(r->input) + ":" + std::to_string(r->offset) + " " + std::string(r->device_id) + " " +
+           std::string(r->message_id) + " " + (r->device_ts_ms ? std::to_string(*r->device_ts_ms) : "-") + " " +
+           (r->hub_ts_ms ? std::to_string(*r->hub_ts_ms) : "-") + " " + std::to_string(r->seq) + " " +
+           std::to_string(r->payload_hash) + " " + std::string(r->device_ts_text) + " |";
+    for (const auto& name : c.field_names(*r)) {
+      const Field* f = c.field(*r, name);
+      out += " " + name + "=" + std::to_string(static_cast<int>(f->kind)) + "/" + std::to_string(f->number) + "/" +
+             std::string(f->text);
+    }
+    out += "\n";
+  }
+  for (const auto& m : c.malformed) {
+    out += "malformed " + std::to_string(m.input) + ":" + std::to_string(m.offset) + " " + m.reason + "\n";
+  }
+  out += "stats " + std::to_string(c.stats.bytes) + " " + std::to_string(c.stats.records) + " " +
+         std::to_string(c.stats.malformed) + " " + c.stats.sha256 + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("ndjson in parallel chunks: the same records, malformed lines, offsets and hash as one thread") {
+  std::mt19937 rng(42);
+  const std::vector<std::string> kinds = {
+      R"({"deviceId":"d-%","messageId":"m-%","ts":"2026-11-20T10:00:0%.250Z","t":1.%,"env":{"h":%},"tags":[1,2]})",
+      R"({"deviceId":"e-%","ts":"2026-11-20T10:00:0%Z","enqueuedTime":"2026-11-20T10:00:0%Z","seq":%,"x":null})",
+      R"({"deviceId":"f","ts":)",                                   // truncated
+      R"({"deviceId":"g-%"}{"deviceId":"h-%"})",                    // back to back
+      R"({"deviceId":"i-%","note":"a long value: %%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%"})",  // over 96 bytes
+      "[1,2]",
+      "",
+      R"({"deviceId":"j-%","ts":"yesterday"} trailing)",
+  };
+  std::string text = "\xEF\xBB\xBF";
+  for (int i = 0; i < 600; ++i) {
+    std::string line = kinds[rng() % kinds.size()];
+    for (auto& ch : line) {
+      if (ch == '%') ch = static_cast<char>('0' + rng() % 10);
+    }
+    text += line + (rng() % 5 == 0 ? "\r\n" : "\n");
+  }
+  text += R"({"deviceId":"last","seq":7})";  // no newline at the end
+
+  for (const std::size_t max_record : {std::size_t{16} << 20, std::size_t{96}}) {
+    CAPTURE(max_record);
+    ReadOptions one;
+    one.parse_threads = 1;
+    one.batch_records = 50;
+    one.max_record_bytes = max_record;
+    const auto expected = read_bytes(text, one);
+    REQUIRE(expected.records.size() > 100);
+    for (const std::size_t chunk : {std::size_t{64}, std::size_t{1000}, std::size_t{1} << 20}) {
+      CAPTURE(chunk);
+      ReadOptions many = one;
+      many.parse_threads = 3;
+      many.chunk_bytes = chunk;
+      const auto got = read_bytes(text, many);
+      CHECK(transcript(got) == transcript(expected));
+      std::uint64_t bytes = 0;
+      for (const auto& b : got.batches) {
+        CHECK(b.records.size() <= 50);
+        bytes += b.bytes;
+      }
+      CHECK(bytes == text.size());
+    }
+  }
+}

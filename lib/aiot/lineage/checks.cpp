@@ -28,6 +28,7 @@ constexpr std::int64_t k_no_time = std::numeric_limits<std::int64_t>::min();
 constexpr std::size_t k_reorder_depth = 8;  // TS006 sorts device times within this many records
 constexpr std::size_t k_learn_intervals = 15;
 constexpr std::uint32_t k_no_model = std::numeric_limits<std::uint32_t>::max();
+constexpr std::uint64_t k_no_key = std::numeric_limits<std::uint64_t>::max();  // record(): not computed yet
 constexpr std::uint8_t k_ignore_stuck = 1, k_ignore_outlier = 2, k_ignore_unknown = 0xff;
 
 std::string when(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
@@ -56,6 +57,10 @@ class KeySet {
   bool insert(std::uint64_t k) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
     return place(k);
+  }
+  // Brings k's home slot into cache ahead of contains/insert (the record stage looks ahead).
+  void prefetch(std::uint64_t k) const {
+    if (!slots_.empty()) __builtin_prefetch(slots_.data() + home(k));
   }
   void erase(std::uint64_t k) {
     if (slots_.empty()) return;
@@ -157,6 +162,7 @@ struct Gap {
 
 struct DeviceState {
   std::string id;
+  std::uint32_t index = 0;  // in Impl::devices (creation order)
   std::string device_class;
   const Thresholds* th = nullptr;
   const LedgerDevice* ledger = nullptr;
@@ -242,6 +248,35 @@ double median_of(double* v, std::size_t n) {
   if (n % 2 == 1) return hi;
   double lo = *std::max_element(v, v + n / 2);
   return (lo + hi) / 2;
+}
+
+// The median and the MAD (median of |x - median|) of an odd number of values, exactly as two
+// median_of calls give them: the values sorted once (insertion sort: n is small), the median in
+// the middle, and the MAD by walking outwards from it, taking the smaller deviation each step.
+void median_and_mad(const double* x, std::size_t n, double* sorted, double& med, double& mad) {
+  sorted[0] = x[0];
+  for (std::size_t i = 1; i < n; ++i) {
+    const double v = x[i];
+    std::size_t j = i;
+    for (; j > 0 && sorted[j - 1] > v; --j) sorted[j] = sorted[j - 1];
+    sorted[j] = v;
+  }
+  const std::size_t m = n / 2;
+  med = sorted[m];
+  std::size_t left = m, right = m + 1;  // next candidates: sorted[left - 1] and sorted[right]
+  double kth = 0;                       // the 0th smallest deviation is the median's own
+  for (std::size_t k = 0; k < m; ++k) {
+    const double dl = left > 0 ? std::fabs(sorted[left - 1] - med) : std::numeric_limits<double>::infinity();
+    const double dr = right < n ? std::fabs(sorted[right] - med) : std::numeric_limits<double>::infinity();
+    if (dl <= dr) {
+      kth = dl;
+      --left;
+    } else {
+      kth = dr;
+      ++right;
+    }
+  }
+  mad = kth;
 }
 
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
@@ -337,6 +372,28 @@ struct Checker::Impl {
   // Per-record scratch (one for each stage)
   bool rec_flagged = false;
   bool fields_flagged = false;
+  // The fields stage on its own thread (without a profile, whose sketches depend on the order of
+  // values across devices) takes a batch's records device by device: each device's field state
+  // stays in cache for its records instead of being fetched for every record. Per device the
+  // order is the input's, so every count is the same; the examples and runs of its checks, which
+  // must come out in input order, wait per batch with a key (record position, then order within
+  // the record) and are put back in that order at the end of the batch.
+  bool fields_deferred = false;
+  std::uint64_t fields_pos = 0;   // records the fields stage has taken (its position in the input)
+  std::uint64_t event_key = 0;    // (position << 20) + events so far of the record being checked
+  struct PendingExample {
+    std::uint64_t key;
+    Example example;
+  };
+  struct PendingRun {
+    std::uint64_t key;
+    Run run;
+  };
+  std::array<std::vector<PendingExample>, k_check_count> pending_examples;
+  std::array<std::vector<PendingRun>, k_check_count> pending_runs;
+  std::vector<std::uint32_t> batch_fids;    // field id of each field of the batch (grouped pass)
+  std::vector<std::uint32_t> group_order;   // the batch's work items, device by device
+  std::vector<std::uint32_t> group_counts;
 
   explicit Impl(CheckerOptions o) : opt(std::move(o)) {
     results.resize(k_check_count);
@@ -393,11 +450,12 @@ struct Checker::Impl {
   void consume_async(RecordBatch&& b) {
     auto batch = std::make_unique<RecordBatch>(std::move(b));
     consume_malformed_and_count(*batch);
-    for (const auto& r : batch->records) record(r);
+    records_with_lookahead(*batch);
     FieldsJob job{std::move(batch), std::move(work)};
     work = {};
     if (!fields_thread.joinable()) {
       fields_closed = false;
+      fields_deferred = !opt.profile;
       fields_thread = std::thread([this] { fields_loop(); });
     }
     std::unique_lock lock(fields_mu);
@@ -423,7 +481,11 @@ struct Checker::Impl {
       }
       try {
         begin_fields_batch();
-        for (const auto& w : job.work) fields_of_record(*job.batch, w);
+        if (fields_deferred) {
+          fields_by_device(*job.batch, job.work);
+        } else {
+          for (const auto& w : job.work) fields_of_record(*job.batch, w);
+        }
       } catch (...) {
         std::lock_guard lock(fields_mu);
         fields_error = std::current_exception();
@@ -443,7 +505,89 @@ struct Checker::Impl {
       fields_ready.notify_all();
     }
     fields_thread.join();
+    fields_deferred = false;
     if (auto e = std::exchange(fields_error, nullptr)) std::rethrow_exception(e);
+  }
+
+  static bool field_stage_check(Check c) {
+    return c == Check::RNG001 || c == Check::STK001 || c == Check::OUT001 || c == Check::CMP001;
+  }
+  // Only the fields stage asks for its own checks, so the record stage never reads fields_deferred.
+  bool deferred(Check c) const { return field_stage_check(c) && fields_deferred; }
+
+  void add_example(Check c, Example e) {
+    auto& r = results[index(c)];
+    if (r.examples.size() >= opt.max_examples) return;
+    if (deferred(c)) pending_examples[index(c)].push_back({event_key++, std::move(e)});
+    else r.examples.push_back(std::move(e));
+  }
+
+  // The fields stage's waiting examples and runs, in input order, after a batch.
+  void put_back_pending() {
+    for (auto c : {Check::RNG001, Check::STK001, Check::OUT001, Check::CMP001}) {
+      auto& r = results[index(c)];
+      auto& ex = pending_examples[index(c)];
+      std::sort(ex.begin(), ex.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+      for (auto& e : ex) {
+        if (r.examples.size() >= opt.max_examples) break;
+        r.examples.push_back(std::move(e.example));
+      }
+      ex.clear();
+      auto& runs = pending_runs[index(c)];
+      std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+      for (auto& run : runs) {
+        if (r.runs.size() >= opt.max_runs) break;
+        r.runs.push_back(std::move(run.run));
+      }
+      runs.clear();
+    }
+  }
+
+  // The batch's field work device by device (each device's records in input order). Field ids are
+  // handed out first, in input order, as the record-by-record pass would.
+  void fields_by_device(const RecordBatch& b, const std::vector<FieldWork>& work) {
+    batch_fids.resize(b.fields.size());
+    std::uint32_t max_device = 0;
+    for (const auto& w : work) {
+      if (!w.device) {
+        fields_of_record(b, w);  // a new model id: in order, before the records that use it
+        continue;
+      }
+      max_device = std::max(max_device, w.device->index);
+      if (w.schema_changed) {
+        for (const auto& [name, spec] : w.schema->fields)
+          if (spec.required) field_id(name);
+      }
+      if (w.check_fields) {
+        const Record& r = *w.record;
+        for (std::uint32_t i = 0; i < r.field_count; ++i) batch_fids[r.field_begin + i] = field_id(b.fields[r.field_begin + i].name);
+      }
+    }
+    group_counts.assign(static_cast<std::size_t>(max_device) + 2, 0);
+    for (const auto& w : work)
+      if (w.device) ++group_counts[w.device->index + 1];
+    for (std::size_t i = 1; i < group_counts.size(); ++i) group_counts[i] += group_counts[i - 1];
+    group_order.resize(group_counts.back());
+    std::vector<std::uint64_t> positions(work.size());
+    for (std::uint32_t i = 0; i < work.size(); ++i) {
+      if (!work[i].device) continue;
+      positions[i] = fields_pos++;
+      group_order[group_counts[work[i].device->index]++] = i;
+    }
+    for (std::size_t g = 0; g < group_order.size(); ++g) {
+      if (g + 4 < group_order.size()) {
+        // The next records are scattered over the batch now: fetch them ahead.
+        const Record& next = *work[group_order[g + 4]].record;
+        __builtin_prefetch(&next);
+        __builtin_prefetch(reinterpret_cast<const char*>(&next) + 64);
+        const char* f = reinterpret_cast<const char*>(b.fields.data() + next.field_begin);
+        for (std::uint32_t at = 0; at < next.field_count * sizeof(Field); at += 64) __builtin_prefetch(f + at);
+      }
+      const std::uint32_t i = group_order[g];
+      event_key = positions[i] << 20;
+      fields_of_record(b, work[i], batch_fids.data());
+    }
+    put_back_pending();
   }
 
   void skip(Check c, std::string why) {
@@ -496,6 +640,7 @@ struct Checker::Impl {
     if (auto it = device_index.find(id); it != device_index.end()) return *devices[it->second];
     auto d = std::make_unique<DeviceState>();
     d->id = std::string(id);
+    d->index = static_cast<std::uint32_t>(devices.size());
     if (opt.ledger) {
       d->ledger = opt.ledger->find(id);
       d->registered = d->ledger != nullptr;
@@ -519,7 +664,9 @@ struct Checker::Impl {
   void add_run(Check c, const DeviceState& d, std::int64_t start, std::int64_t end, std::uint64_t n) {
     auto& r = results[index(c)];
     ++r.runs_total;
-    if (r.runs.size() < opt.max_runs) r.runs.push_back({d.id, start, end, n});
+    if (r.runs.size() >= opt.max_runs) return;
+    if (deferred(c)) pending_runs[index(c)].push_back({event_key++, Run{d.id, start, end, n}});
+    else r.runs.push_back({d.id, start, end, n});
   }
 
   template <class Detail>
@@ -530,7 +677,7 @@ struct Checker::Impl {
     s = sev(c, d, s);
     if (!r.severity || s > *r.severity) r.severity = s;
     if (s == Severity::error) r.errors += weight;
-    if (r.examples.size() < opt.max_examples) r.examples.push_back({input, offset, d.id, detail()});
+    if (r.examples.size() < opt.max_examples) add_example(c, {input, offset, d.id, detail()});
   }
 
   // A finding on one record of the device, merged into runs of consecutive records.
@@ -567,6 +714,49 @@ struct Checker::Impl {
     }
   }
 
+  // The record stage over a batch, in input order. Its time goes to cache misses on the state of
+  // a different device each record; so the devices are looked up first (in input order: devices
+  // are created in the same order) and each record's device state is fetched a few records ahead.
+  std::vector<DeviceState*> ahead_devices;
+  std::vector<std::uint64_t> ahead_ids;  // TS005 message-id keys
+  void records_with_lookahead(const RecordBatch& b) {
+    const auto& records = b.records;
+    const std::size_t n = records.size();
+    ahead_devices.resize(n);
+    ahead_ids.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Record& r = records[i];
+      ahead_devices[i] = outside_window(r) ? nullptr : &device(r.device_id);
+      ahead_ids[i] = message_key(r);
+    }
+    constexpr std::size_t k_far = 8, k_near = 3;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i + k_far < n && ahead_devices[i + k_far]) {
+        const char* p = reinterpret_cast<const char*>(ahead_devices[i + k_far]);
+        for (std::size_t at = 0; at < 320; at += 64) __builtin_prefetch(p + at, 1);
+      }
+      if (i + k_near < n && ahead_devices[i + k_near]) {
+        const DeviceState& d = *ahead_devices[i + k_near];
+        if (ahead_ids[i + k_near]) d.keys.prefetch(ahead_ids[i + k_near]);
+        if (!d.recent.empty()) __builtin_prefetch(&d.recent.front());
+        if (d.ledger) __builtin_prefetch(d.ledger);
+      }
+      record(records[i], ahead_devices[i], ahead_ids[i]);
+    }
+  }
+
+  bool outside_window(const Record& r) const {
+    if (!opt.window_from_ms && !opt.window_to_ms) return false;
+    const std::optional<std::int64_t> dev_ts = r.device_ts_ms;
+    const std::optional<std::int64_t> hub_ts = r.hub_ts_ms;
+    auto tw = hub_ts ? *hub_ts : dev_ts ? *dev_ts : k_no_time;
+    return tw != k_no_time && ((opt.window_from_ms && tw < *opt.window_from_ms) || (opt.window_to_ms && tw >= *opt.window_to_ms));
+  }
+
+  static std::uint64_t message_key(const Record& r) {
+    return r.message_id.empty() ? 0 : mix(std::hash<std::string_view>{}(r.message_id), 1);
+  }
+
   void consume_malformed_and_count(const RecordBatch& b) {
     stats.malformed += b.malformed.size();
     stats.bytes += b.bytes;
@@ -583,18 +773,16 @@ struct Checker::Impl {
     stats.records_read += b.records.size();
   }
 
-  void record(const Record& r) {
+  // found: the record's device when already looked up (null: look it up); key: its message-id key.
+  void record(const Record& r, DeviceState* found = nullptr, std::uint64_t key = k_no_key) {
     const std::optional<std::int64_t> dev_ts = r.device_ts_ms;
     const std::optional<std::int64_t> hub_ts = r.hub_ts_ms;
     const std::int64_t t = dev_ts ? *dev_ts : hub_ts ? *hub_ts : k_no_time;
-    if (opt.window_from_ms || opt.window_to_ms) {
-      auto tw = hub_ts ? *hub_ts : dev_ts ? *dev_ts : k_no_time;
-      if (tw != k_no_time && ((opt.window_from_ms && tw < *opt.window_from_ms) || (opt.window_to_ms && tw >= *opt.window_to_ms))) {
-        ++stats.outside_window;
-        return;
-      }
+    if (outside_window(r)) {
+      ++stats.outside_window;
+      return;
     }
-    DeviceState& d = device(r.device_id);
+    DeviceState& d = found ? *found : device(r.device_id);
     const std::uint64_t rec = d.seen++;
     rec_flagged = false;
     const auto in = r.input;
@@ -628,7 +816,7 @@ struct Checker::Impl {
     }
 
     // TS005 before anything else that keeps state: a duplicate must not count twice anywhere.
-    if (on(Check::TS005, d) && is_duplicate(d, r, t)) {
+    if (on(Check::TS005, d) && is_duplicate(d, r, t, key == k_no_key ? message_key(r) : key)) {
       ++d.duplicates;
       ++stats.duplicates;
       flag(Check::TS005, d, rec, t, Severity::warn, in, off, [&] {
@@ -785,7 +973,8 @@ struct Checker::Impl {
     work.clear();
   }
 
-  void fields_of_record(const RecordBatch& b, const FieldWork& w) {
+  // fids: the field ids of the batch's fields when already handed out (fields_by_device).
+  void fields_of_record(const RecordBatch& b, const FieldWork& w, const std::uint32_t* fids = nullptr) {
     if (!w.device) {
       auto& m = model_fields.emplace_back();
       if (opt.profile) m.profile = &opt.profile->model(w.version);
@@ -804,8 +993,10 @@ struct Checker::Impl {
       ++d.field_records;
       const Field* f = b.fields_of(r);
       RangeTable* ranges = range_table(w.schema, d.th);
-      for (std::uint32_t i = 0; i < r.field_count; ++i)
-        field(d, f[i], w.rec, w.t, r.input, r.offset, w.model, ranges, model, w.in_order);
+      for (std::uint32_t i = 0; i < r.field_count; ++i) {
+        const std::uint32_t fid = fids ? fids[r.field_begin + i] : field_id(f[i].name);
+        field(d, f[i], fid, w.rec, w.t, r.input, r.offset, w.model, ranges, model, w.in_order);
+      }
     }
     if (w.check_fields && on(Check::CMP001, d)) {
       // Expected fields absent from this record: examples and runs (the count is settled in finish()).
@@ -826,7 +1017,7 @@ struct Checker::Impl {
   void flag_missing(DeviceState& d, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off, std::uint32_t fid) {
     auto& r = results[index(Check::CMP001)];
     if (r.examples.size() < opt.max_examples)
-      r.examples.push_back({in, off, d.id, fmt::format("{} missing or null", field_names[fid])});
+      add_example(Check::CMP001, {in, off, d.id, fmt::format("{} missing or null", field_names[fid])});
     auto& o = d.runs[index(Check::CMP001)];
     if (o.n > 0 && rec <= o.last_rec + 1) {
       if (rec != o.last_rec) ++o.n;
@@ -847,8 +1038,7 @@ struct Checker::Impl {
     }
   }
 
-  bool is_duplicate(DeviceState& d, const Record& r, std::int64_t t) {
-    std::uint64_t k1 = r.message_id.empty() ? 0 : mix(std::hash<std::string_view>{}(r.message_id), 1);
+  bool is_duplicate(DeviceState& d, const Record& r, std::int64_t t, std::uint64_t k1) {
     // With a message id, the id is the key (a re-send keeps it); without one, time and payload.
     std::uint64_t k2 = k1 == 0 && r.device_ts_ms ? mix(static_cast<std::uint64_t>(*r.device_ts_ms) * 31 + r.payload_hash, 2) : 0;
     if ((k1 && d.keys.contains(k1)) || (k2 && d.keys.contains(k2))) return true;
@@ -934,9 +1124,8 @@ struct Checker::Impl {
     if (auto it = th->ranges.find(name); it != th->ranges.end()) t.by_field[fid] = &it->second;
   }
 
-  void field(DeviceState& d, const Field& f, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off,
-             std::uint32_t mid, RangeTable* ranges, ModelFields& model, bool in_order) {
-    const std::uint32_t fid = field_id(f.name);
+  void field(DeviceState& d, const Field& f, const std::uint32_t fid, std::uint64_t rec, std::int64_t t, std::uint32_t in,
+             std::uint64_t off, std::uint32_t mid, RangeTable* ranges, ModelFields& model, bool in_order) {
     if (d.fields.size() <= fid) d.fields.resize(fid + 1);
     auto& fs = d.fields[fid];
     if (!fs.known) {
@@ -1080,10 +1269,15 @@ struct Checker::Impl {
     }
     std::array<double, 101> buf;
     const std::size_t n = std::min<std::size_t>(w, buf.size());
-    for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring_x[i];
-    const double med = median_of(buf.data(), n);
-    for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring_x[i] - med);
-    const double window_mad = median_of(buf.data(), n);
+    double med = 0, window_mad = 0;
+    if (n % 2 == 1) {
+      median_and_mad(fs.ring_x.data(), n, buf.data(), med, window_mad);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) buf[i] = fs.ring_x[i];
+      med = median_of(buf.data(), n);
+      for (std::size_t i = 0; i < n; ++i) buf[i] = std::fabs(fs.ring_x[i] - med);
+      window_mad = median_of(buf.data(), n);
+    }
     if (window_mad <= 0) return;  // a flat window cannot judge (and stuck values are STK001's)
     const double mad = std::max(window_mad, 0.75 * 0.6745 * fs.sd_avg);
     const double dev = std::fabs(mid_x - med);

@@ -231,8 +231,9 @@ namespace detail {
 
 // ---- BatchBuilder ----
 
-BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const BatchSink& sink, ReadStats& stats)
-    : input_(input), opt_(opt), sink_(sink), stats_(stats) {
+BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const BatchSink& sink, ReadStats& stats,
+                           std::uint64_t start_position)
+    : input_(input), opt_(opt), sink_(sink), stats_(stats), flushed_position_(start_position) {
   reset();
 }
 
@@ -362,6 +363,13 @@ void BatchBuilder::flush(std::uint64_t position) {
   flushed_position_ = position;
   sink_(std::move(batch_));
   reset();
+}
+
+void BatchBuilder::forward(RecordBatch&& batch) {
+  stats_.records += batch.records.size();
+  stats_.malformed += batch.malformed.size();
+  flushed_position_ += batch.bytes;
+  sink_(std::move(batch));
 }
 
 // ---- LineReader ----

@@ -59,7 +59,9 @@ class GzipSource : public ByteSource {
 // Collects records into batches of at most batch_records and hands full batches to the sink.
 class BatchBuilder {
  public:
-  BatchBuilder(std::uint32_t input, const ReadOptions& opt, const BatchSink& sink, ReadStats& stats);
+  // start_position: the input offset the first batch starts at (a chunk's, for chunk parsers).
+  BatchBuilder(std::uint32_t input, const ReadOptions& opt, const BatchSink& sink, ReadStats& stats,
+               std::uint64_t start_position = 0);
 
   // Starts a record at `offset`; its fields are the ones added until commit() or discard().
   Record& begin(std::uint64_t offset);
@@ -76,6 +78,9 @@ class BatchBuilder {
   bool full() const;
   // Hands the batch over; `position` is the input offset up to which everything was read.
   void flush(std::uint64_t position);
+  // Hands over a batch another builder made (a chunk parser's, in input order): counts its records
+  // and malformed entries, and moves the flushed position on by its bytes.
+  void forward(RecordBatch&& batch);
   std::uint32_t input() const { return input_; }
 
  private:

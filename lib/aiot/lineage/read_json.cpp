@@ -3,7 +3,16 @@
 // in place, and only the strings a record keeps are copied (into the batch's arena).
 #include <simdjson.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "aiot/core/crypto.hpp"
 #include "aiot/core/error.hpp"
@@ -489,7 +498,9 @@ void JsonReader::parse_line(std::string_view line, std::uint64_t offset, std::si
   }
 }
 
-void read_json_lines(ByteSource& source, Format format, BatchBuilder& b, const ReadOptions& opt) {
+namespace {
+
+void read_json_lines_sequential(ByteSource& source, Format format, BatchBuilder& b, const ReadOptions& opt) {
   JsonReader reader(format, b);
   LineReader lines(source, opt.max_record_bytes);
   std::string_view line;
@@ -505,6 +516,259 @@ void read_json_lines(ByteSource& source, Format format, BatchBuilder& b, const R
       b.flush(lines.position());
     }
   }
+}
+
+// A run of whole lines of the input (or one over-long line, skipped unbuffered), parsed by one of
+// the chunk parsers into batches of its own.
+struct Chunk {
+  std::uint64_t base = 0;  // input offset of data[0]
+  std::unique_ptr<char[]> data;
+  std::size_t size = 0;  // followed by LineReader::k_padding zero bytes
+  bool overlong = false;  // a line longer than max_record_bytes starts at base; no data
+  std::uint64_t end = 0;  // input offset after the chunk
+  std::deque<RecordBatch> batches;
+  std::exception_ptr error;
+  bool done = false;
+};
+
+// Parses one chunk the way read_json_lines_sequential parses the same lines: the same records,
+// malformed entries and offsets, in batches of at most batch_records.
+void parse_chunk(Chunk& c, Format format, std::uint32_t input, const ReadOptions& opt) {
+  ReadStats unused;
+  BatchSink collect = [&c](RecordBatch&& b) { c.batches.push_back(std::move(b)); };
+  BatchBuilder b(input, opt, collect, unused, c.base);
+  if (c.overlong) {
+    b.malformed(c.base, "record longer than " + std::to_string(opt.max_record_bytes) + " bytes");
+    b.flush(c.end);
+    return;
+  }
+  JsonReader reader(format, b);
+  const char* const begin = c.data.get();
+  const char* const end = begin + c.size;
+  const char* at = begin;
+  while (at < end) {
+    const char* nl = static_cast<const char*>(std::memchr(at, '\n', static_cast<std::size_t>(end - at)));
+    const char* line_end = nl != nullptr ? nl : end;
+    std::string_view line(at, static_cast<std::size_t>(line_end - at));
+    const std::uint64_t offset = c.base + static_cast<std::uint64_t>(at - begin);
+    at = nl != nullptr ? nl + 1 : end;
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (line.size() > opt.max_record_bytes) {
+      b.malformed(offset, "record longer than " + std::to_string(opt.max_record_bytes) + " bytes");
+    } else {
+      const auto readable_after = static_cast<std::size_t>(end + LineReader::k_padding - (line.data() + line.size()));
+      reader.parse_line(line, offset, readable_after);
+    }
+    if (b.full()) {
+      b.flush(c.base + static_cast<std::uint64_t>(at - begin));
+    }
+  }
+  b.flush(c.end);
+}
+
+// Cuts the input into chunks of whole lines and parses them on `threads` threads; the batches
+// reach `out` chunk by chunk in input order. Reading (and so hashing) stays on this thread.
+class ChunkedJsonReader {
+ public:
+  ChunkedJsonReader(ByteSource& source, Format format, BatchBuilder& out, const ReadOptions& opt, std::size_t threads)
+      : source_(source), format_(format), out_(out), opt_(opt), max_in_flight_(threads * 2 + 1) {
+    chunk_bytes_ = std::max<std::size_t>(opt.chunk_bytes, 64);
+    workers_.reserve(threads);
+    for (std::size_t i = 0; i < threads; ++i) {
+      workers_.emplace_back([this] { work(); });
+    }
+  }
+  ~ChunkedJsonReader() { stop(); }
+  ChunkedJsonReader(const ChunkedJsonReader&) = delete;
+  ChunkedJsonReader& operator=(const ChunkedJsonReader&) = delete;
+
+  void run() {
+    while (auto chunk = next_chunk()) {
+      submit(std::move(chunk));
+    }
+    while (!in_flight_.empty()) {
+      deliver_oldest();
+    }
+    stop();
+  }
+
+ private:
+  // The next chunk: whole lines up to about chunk_bytes (a longer line whole, up to the limit).
+  std::unique_ptr<Chunk> next_chunk() {
+    if (eof_ && carry_.empty()) {
+      return nullptr;
+    }
+    auto c = std::make_unique<Chunk>();
+    c->base = position_;
+    std::size_t capacity = std::max(chunk_bytes_, carry_.size() * 2);
+    c->data = std::make_unique_for_overwrite<char[]>(capacity + LineReader::k_padding);
+    std::memcpy(c->data.get(), carry_.data(), carry_.size());
+    std::size_t size = carry_.size();
+    carry_.clear();
+    std::size_t scanned = 0;  // no newline in data[0, scanned) beyond what was found before
+    const char* last_nl = nullptr;
+    for (;;) {
+      while (!eof_ && size < chunk_bytes_) {
+        const std::size_t got = source_.read(c->data.get() + size, std::min(capacity - size, LineReader::k_read));
+        if (got == 0) {
+          eof_ = true;
+          break;
+        }
+        size += got;
+      }
+      last_nl = static_cast<const char*>(memrchr(c->data.get() + scanned, '\n', size - scanned));
+      if (last_nl != nullptr || eof_) {
+        break;
+      }
+      scanned = size;
+      if (size > opt_.max_record_bytes + 1) {  // + 1: a "\r" may still be cut off
+        return overlong_chunk(std::move(c), size);
+      }
+      // One line longer than a chunk (within the limit): read on, growing to hold it.
+      chunk_bytes_ = size + 1;
+      if (size == capacity) {
+        const std::size_t grown = capacity * 2;
+        auto bigger = std::make_unique_for_overwrite<char[]>(grown + LineReader::k_padding);
+        std::memcpy(bigger.get(), c->data.get(), size);
+        c->data = std::move(bigger);
+        capacity = grown;
+      }
+    }
+    const std::size_t keep = last_nl != nullptr ? static_cast<std::size_t>(last_nl - c->data.get()) + 1 : size;
+    carry_.assign(c->data.get() + keep, size - keep);
+    chunk_bytes_ = std::max<std::size_t>(opt_.chunk_bytes, 64);
+    c->size = keep;
+    std::memset(c->data.get() + keep, 0, LineReader::k_padding);
+    position_ += keep;
+    c->end = position_;
+    return c;
+  }
+
+  // A line over the limit: skipped to its newline without being buffered whole.
+  std::unique_ptr<Chunk> overlong_chunk(std::unique_ptr<Chunk> c, std::size_t buffered) {
+    c->overlong = true;
+    c->data.reset();
+    std::uint64_t skipped = buffered;
+    std::vector<char> buf(LineReader::k_read);
+    for (;;) {
+      const std::size_t got = source_.read(buf.data(), buf.size());
+      if (got == 0) {
+        eof_ = true;
+        break;
+      }
+      const void* nl = std::memchr(buf.data(), '\n', got);
+      if (nl != nullptr) {
+        const auto upto = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+        skipped += upto;
+        carry_.assign(buf.data() + upto, got - upto);
+        break;
+      }
+      skipped += got;
+    }
+    position_ += skipped;
+    c->end = position_;
+    chunk_bytes_ = std::max<std::size_t>(opt_.chunk_bytes, 64);
+    return c;
+  }
+
+  void submit(std::unique_ptr<Chunk> c) {
+    while (in_flight_.size() >= max_in_flight_) {
+      deliver_oldest();
+    }
+    std::lock_guard lock(mu_);
+    in_flight_.push_back(c.get());
+    todo_.push_back(c.get());
+    owned_.push_back(std::move(c));
+    ready_.notify_one();
+  }
+
+  void deliver_oldest() {
+    Chunk* c = in_flight_.front();
+    {
+      std::unique_lock lock(mu_);
+      done_cv_.wait(lock, [&] { return c->done; });
+    }
+    if (c->error) {
+      std::rethrow_exception(c->error);
+    }
+    for (auto& b : c->batches) {
+      out_.forward(std::move(b));
+    }
+    std::lock_guard lock(mu_);
+    in_flight_.pop_front();
+    owned_.pop_front();
+  }
+
+  void work() {
+    for (;;) {
+      Chunk* c = nullptr;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !todo_.empty() || stopping_; });
+        if (todo_.empty()) {
+          return;
+        }
+        c = todo_.front();
+        todo_.pop_front();
+      }
+      try {
+        parse_chunk(*c, format_, out_.input(), opt_);
+      } catch (...) {
+        c->error = std::current_exception();
+      }
+      c->data.reset();  // the batches keep what they need
+      std::lock_guard lock(mu_);
+      c->done = true;
+      done_cv_.notify_all();
+    }
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      todo_.clear();
+      ready_.notify_all();
+    }
+    for (auto& t : workers_) {
+      if (t.joinable()) {
+        t.join();
+      }
+    }
+  }
+
+  ByteSource& source_;
+  Format format_;
+  BatchBuilder& out_;
+  const ReadOptions& opt_;
+  std::size_t max_in_flight_;
+  std::size_t chunk_bytes_;
+  std::string carry_;  // bytes read after the last chunk's last newline
+  std::uint64_t position_ = 0;
+  bool eof_ = false;
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable ready_, done_cv_;
+  std::deque<Chunk*> todo_, in_flight_;
+  std::deque<std::unique_ptr<Chunk>> owned_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+void read_json_lines(ByteSource& source, Format format, BatchBuilder& b, const ReadOptions& opt) {
+  std::size_t threads = opt.parse_threads;
+  if (threads == 0) {
+    threads = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 8);
+  }
+  if (threads <= 1) {
+    read_json_lines_sequential(source, format, b, opt);
+    return;
+  }
+  ChunkedJsonReader chunked(source, format, b, opt, threads);
+  chunked.run();
 }
 
 // ---- payload parser for the Avro reader ----

@@ -26,6 +26,11 @@ struct ReadOptions {
   std::size_t batch_records = 8192;
   std::size_t max_record_bytes = 16u << 20;  // longer lines/records are Malformed, skipped unbuffered
   bool hash_content = true;                  // SHA-256 of the raw (decompressed) input bytes
+  // JSON-lines inputs are cut into chunks at newlines and parsed by this many threads (0: one per
+  // core, 1: on the calling thread); batches still reach the sink in input order, so what the
+  // sink sees does not depend on it.
+  std::size_t parse_threads = 0;
+  std::size_t chunk_bytes = 2u << 20;  // bytes per chunk handed to a parse thread
 };
 
 using BatchSink = std::function<void(RecordBatch&&)>;

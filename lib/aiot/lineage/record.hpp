@@ -4,7 +4,8 @@
 // only Records. Records travel in batches that own their text, so a reader thread can hand a batch
 // to a checking thread without copies per field.
 #include <cstdint>
-#include <deque>
+#include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,30 +65,44 @@ struct Malformed {
   std::string reason;  // e.g. "truncated JSON", "line longer than 16 MiB", "corrupt Avro block"
 };
 
-// Stable storage for the strings a batch's views point into: appended, never moved.
+// Stable storage for the strings a batch's views point into: appended, never moved. Moving the
+// arena (and so a batch) moves block pointers only, and cannot throw: a vector of batches that
+// grows moves them instead of copying them (copies would leave the views pointing at the old text).
 class TextArena {
  public:
+  TextArena() = default;
+  TextArena(TextArena&&) noexcept = default;
+  TextArena& operator=(TextArena&&) noexcept = default;
+  TextArena(const TextArena&) = delete;
+  TextArena& operator=(const TextArena&) = delete;
+
   std::string_view keep(std::string_view s) {
     if (s.empty()) return {};
-    if (blocks_.empty() || blocks_.back().capacity() - blocks_.back().size() < s.size()) {
-      blocks_.emplace_back();
-      blocks_.back().reserve(s.size() > k_block ? s.size() : k_block);
+    if (blocks_.empty() || blocks_.back().capacity - blocks_.back().size < s.size()) {
+      const std::size_t capacity = s.size() > k_block ? s.size() : k_block;
+      blocks_.push_back(Block{std::unique_ptr<char[]>(new char[capacity]), 0, capacity});
     }
     auto& b = blocks_.back();
-    const auto at = b.size();
-    b.append(s);
-    return std::string_view(b).substr(at, s.size());
+    char* at = b.data.get() + b.size;
+    std::memcpy(at, s.data(), s.size());
+    b.size += s.size();
+    return std::string_view(at, s.size());
   }
   void clear() { blocks_.clear(); }
   std::size_t bytes() const {
     std::size_t n = 0;
-    for (const auto& b : blocks_) n += b.capacity();
+    for (const auto& b : blocks_) n += b.capacity;
     return n;
   }
 
  private:
   static constexpr std::size_t k_block = 1 << 20;
-  std::deque<std::string> blocks_;
+  struct Block {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0;
+    std::size_t capacity = 0;
+  };
+  std::vector<Block> blocks_;
 };
 
 struct RecordBatch {
