@@ -51,16 +51,13 @@ std::filesystem::path journal_dir(Context& ctx) {
 }
 
 Driver make_driver(Context& ctx) {
-  // The AWS mapping (one job per wave on a thing group, the record in a named shadow) is designed
-  // but not built: the generic backend would put the record into thing attributes, which cannot hold it.
-  if (ctx.settings().get("hub").rfind("aws", 0) == 0)
-    throw Error::usage("rollouts through AWS IoT are not available yet",
-                       "Use the local hub or Azure IoT Hub (--hub local, --hub azure); see docs/rollouts.md §8.1.");
   // A simulated fleet whose last advance was killed halfway is made whole before anyone reads
   // device reports as of the hub's clock.
   if (auto* local = dynamic_cast<hub::local::LocalHub*>(&ctx.hub()); local && sim::is_simulated(*local)) sim::settle(*local);
   Driver d;
-  d.backend = aiot::rollout::make_registry_backend(ctx.hub());
+  // The registry backend (local engine, IoT Hub), or AWS IoT's: a named shadow, thing groups and
+  // one job per wave (lib/aiot/rollout/aws_backend.hpp).
+  d.backend = aiot::rollout::make_backend(ctx.hub());
   // The hub's clock: a local hub has its own (the simulator's); a cloud hub has none to read, so
   // the CLI's clock stands for it, and AIOT_NOW pins it (how scripts drive a simulated fleet
   // behind `aiot hub serve`: docs/rollouts.md §8).

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "aiot/core/error.hpp"
+#include "aiot/hub/aws/aws_provider.hpp"
+#include "aiot/rollout/aws_backend.hpp"
 
 namespace aiot::rollout {
 
@@ -14,6 +16,15 @@ std::string wave_condition(const std::string& rollout, const std::string& wave) 
 
 std::string control_condition(const std::string& rollout, std::size_t wave_index) {
   return fmt::format("tags.aiot.rollouts.{}.control.w{} = true", rollout, wave_index);
+}
+
+std::string selector_condition(const std::string& rollout, const MemberSelector& selector) {
+  switch (selector.kind) {
+    case MemberSelector::Kind::wave: return wave_condition(rollout, selector.wave);
+    case MemberSelector::Kind::control: return control_condition(rollout, selector.wave_index);
+    case MemberSelector::Kind::all: break;
+  }
+  return {};
 }
 
 bool valid_rollout_name(const std::string& name) {
@@ -80,6 +91,8 @@ class RegistryBackend final : public Backend {
   std::vector<std::string> rollouts() override {
     std::vector<std::string> names;
     for (const auto& d : hub_.registry().list({.where = "IS_DEFINED(tags.aiotController)"})) {
+      // A controller thing written through AWS IoT carries aiotController = "true" (an attribute), not a record.
+      if (!d.tags["aiotController"].is_object()) continue;
       auto name = d.tags["aiotController"].value("rollout", std::string());
       if (!name.empty()) names.push_back(name);
     }
@@ -101,12 +114,40 @@ class RegistryBackend final : public Backend {
     check(hub_.registry().update_many(updates), "assign devices to the rollout");
   }
 
-  std::size_t dispatch(const std::vector<std::string>& devices, const json& desired_model) override {
-    return dispatch_read(current(devices), desired_model);
+  DispatchResult dispatch_wave(const WaveDispatch& dispatch) override {
+    return {dispatch_read(dispatch.devices, dispatch.model), {}};
   }
 
-  std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) override {
-    // Only devices whose desired model differs are written: a re-run after a crash dispatches nothing twice.
+  RevertResult revert(const RevertRequest& request) override {
+    std::vector<std::string> ids;
+    for (const auto& [index, name] : request.waves)
+      for (const auto& d : members(request.rollout, MemberSelector::wave_of(index, name))) ids.push_back(d.id);
+    RevertResult r;
+    r.devices = ids.size();
+    r.changed = dispatch_read(current(ids), request.baseline_model);
+    return r;
+  }
+
+  std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) override {
+    std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
+    if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";
+    return hub_.registry().list({.where = cond});
+  }
+
+  void release(const std::string& rollout) override {
+    std::vector<hub::DeviceUpdate> updates;
+    for (const auto& d : members(rollout, MemberSelector::everyone())) {
+      hub::DeviceUpdate u;
+      u.id = d.id;
+      u.tags_patch = {{"aiot", {{"rollouts", {{rollout, nullptr}}}}}};
+      updates.push_back(std::move(u));
+    }
+    check(hub_.registry().update_many(updates), "release the rollout's devices");
+  }
+
+ private:
+  // Only devices whose desired model differs are written: a re-run after a crash dispatches nothing twice.
+  std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) {
     std::vector<hub::DeviceUpdate> updates;
     for (const auto& d : devices) {
       const json* have = nullptr;
@@ -121,24 +162,6 @@ class RegistryBackend final : public Backend {
     return updates.size();
   }
 
-  std::vector<hub::Device> members(const std::string& rollout, const std::string& where) override {
-    std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
-    if (!where.empty()) cond += " AND (" + where + ")";
-    return hub_.registry().list({.where = cond});
-  }
-
-  void release(const std::string& rollout) override {
-    std::vector<hub::DeviceUpdate> updates;
-    for (const auto& d : members(rollout, {})) {
-      hub::DeviceUpdate u;
-      u.id = d.id;
-      u.tags_patch = {{"aiot", {{"rollouts", {{rollout, nullptr}}}}}};
-      updates.push_back(std::move(u));
-    }
-    check(hub_.registry().update_many(updates), "release the rollout's devices");
-  }
-
- private:
   std::vector<hub::Device> current(const std::vector<std::string>& ids) {
     std::vector<hub::Device> out;
     // One query per chunk of ids: requests do not grow one per device.
@@ -174,5 +197,11 @@ class RegistryBackend final : public Backend {
 }  // namespace
 
 std::unique_ptr<Backend> make_registry_backend(hub::Hub& hub) { return std::make_unique<RegistryBackend>(hub); }
+
+std::unique_ptr<Backend> make_backend(hub::Hub& hub) {
+  // Thing attributes cannot hold the record (3 or 50 short strings): AWS gets its own mapping.
+  if (auto* aws = hub::aws::aws_hub_of(hub)) return make_aws_backend(aws->client());
+  return make_registry_backend(hub);
+}
 
 }  // namespace aiot::rollout

@@ -8,9 +8,14 @@
 //   be a control while an early wave bakes and be updated by a later wave), so status and gates are
 //   recomputed from the hub with one query, not from local files;
 // - dispatch: the artifact set as properties.desired.aiot.model (the device contract, design.md §5).
+// That is the registry backend (local engine, IoT Hub). AWS IoT maps the same onto a named shadow,
+// static thing groups and one job per wave (aws_backend.hpp).
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,9 +37,69 @@ struct Assignment {
   std::vector<std::size_t> control_for; // indexes of the waves it is a control device of
 };
 
-// Query conditions for a wave's updated devices and for its matched control.
+// Which of a rollout's devices to read: all of them, the devices a wave updates, or the matched
+// control devices of wave k. A structure, not a query text, so each backend maps it onto what its
+// hub can select by (a tag condition on IoT Hub and the local engine, a thing group on AWS).
+struct MemberSelector {
+  enum class Kind { all, wave, control };
+  Kind kind = Kind::all;
+  std::size_t wave_index = 0;  // wave and control
+  std::string wave;            // wave: its name
+  static MemberSelector everyone() { return {}; }
+  static MemberSelector wave_of(std::size_t index, std::string name) { return {Kind::wave, index, std::move(name)}; }
+  static MemberSelector control_of(std::size_t index) { return {Kind::control, index, {}}; }
+};
+
+// Query conditions for a wave's updated devices and for its matched control (tags, see above).
 std::string wave_condition(const std::string& rollout, const std::string& wave);
 std::string control_condition(const std::string& rollout, std::size_t wave_index);
+// The condition of a selector on top of the rollout's membership tag ("" for everyone).
+std::string selector_condition(const std::string& rollout, const MemberSelector& selector);
+
+// The backstop a hub with native job control can apply by itself, from the outcome gate: stop
+// handing out the version once more than failure_above of at least min_samples finished installs failed.
+struct AbortBackstop {
+  double failure_above = 0;  // a fraction
+  std::int64_t min_samples = 1;
+};
+
+// One dispatch of a wave (or of one batch of it): everything a backend may need to hand it over.
+struct WaveDispatch {
+  std::string rollout;
+  std::size_t wave_index = 0;
+  std::string wave;
+  std::string op_id;   // the controller's write-ahead id (aiot-<rollout8>-w<k>-a<batch>)
+  std::string salt;    // the record's createdAt: provider ids of a later rollout of the same name differ
+  json model;          // properties.desired.aiot.model
+  std::vector<hub::Device> devices;  // the batch, as just read by members() (backends that write per device)
+  std::size_t wave_size = 0;         // devices in the wave
+  double per_minute = 0;             // rate.perMinute (0: no limit)
+  std::chrono::milliseconds install_timeout{0};
+  std::optional<AbortBackstop> abort;
+};
+
+struct DispatchResult {
+  std::size_t changed = 0;                 // devices (or for a job: targets) actually handed the version now
+  std::vector<std::string> provider_ids;   // jobs created (AWS), for the journal
+};
+
+// A rollback: the waves whose devices go back to the baseline.
+struct RevertRequest {
+  std::string rollout;
+  std::vector<std::pair<std::size_t, std::string>> waves;  // index, name
+  json baseline_model;
+  std::string baseline_version;
+  std::string op_id;
+  std::string salt;
+  std::size_t wave_devices = 0;  // the waves' planned devices (the record's counts)
+};
+
+struct RevertResult {
+  std::size_t devices = 0;   // devices set back
+  std::size_t changed = 0;   // of them, those actually written now
+  std::vector<std::string> provider_ids;  // the rollback job (AWS)
+  std::vector<std::string> canceled;      // wave jobs canceled (AWS)
+};
 
 class Backend {
  public:
@@ -46,22 +111,30 @@ class Backend {
   virtual std::vector<std::string> rollouts() = 0;
   // Idempotent: writing the same assignment again changes nothing.
   virtual void assign(const std::string& rollout, const std::vector<Assignment>& assignments) = 0;
-  // Sets properties.desired.aiot.model on the devices; a device that already has it is untouched.
-  // Returns how many devices actually changed.
-  virtual std::size_t dispatch(const std::vector<std::string>& devices, const json& desired_model) = 0;
-  // The rollout's devices (optionally narrowed by a query condition on top), with their reports.
-  virtual std::vector<hub::Device> members(const std::string& rollout, const std::string& where = {}) = 0;
-  // Removes the membership tags when a rollout is finished (devices keep what they run).
+  // The rollout's devices that the selector picks, with their reports (desired/reported as the
+  // device contract has them: properties.desired.aiot.model, reported.aiot.ota / .health).
+  virtual std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) = 0;
+  // Removes the membership when a rollout is finished (devices keep what they run).
   virtual void release(const std::string& rollout) = 0;
-  // The same for devices the caller has just read (members()): skips reading them again, so a
-  // wave's dispatch costs one query for the wave and the writes.
-  virtual std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) = 0;
+
+  // True when the hub paces a wave itself (AWS IoT Jobs: maximumPerMinute): the controller then
+  // hands the whole wave over in one dispatch instead of batching it under rate limits.
+  virtual bool paces_natively() const { return false; }
+  // Hands the model to the wave's devices. Idempotent: devices (or a job) that already have it are
+  // untouched. Without native pacing `devices` is the batch and only those are written.
+  virtual DispatchResult dispatch_wave(const WaveDispatch& dispatch) = 0;
+  // Sets the waves' devices back to the baseline model (and stops what is still handing out the
+  // new version). Idempotent.
+  virtual RevertResult revert(const RevertRequest& request) = 0;
 };
 
 // The generic backend over hub::Registry: the record lives in the tags of a controller device
 // `aiot-ctl-<rollout>` (IoT Hub's etag-checked twin; the local engine does the same), membership
 // in device tags, dispatch through Registry::update_many. Works for the local engine and Azure.
 std::unique_ptr<Backend> make_registry_backend(hub::Hub& hub);
+
+// The backend for a hub: AWS IoT (aws_backend.hpp) for hub: aws, the registry backend otherwise.
+std::unique_ptr<Backend> make_backend(hub::Hub& hub);
 
 // The condition that keeps controller devices out of cohorts and listings of the fleet.
 inline constexpr const char* k_not_controller = "NOT IS_DEFINED(tags.aiotController)";

@@ -288,9 +288,9 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
   std::string target = l.s()["artifact"].value("version", std::string());
   std::string baseline = l.s()["baseline"].value("version", std::string());
   TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
-  auto canary = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
+  auto canary = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name));
   // The control arm: this wave's matched control devices, still on the baseline.
-  auto control = deps_.backend.members(l.name, control_condition(l.name, w));
+  auto control = deps_.backend.members(l.name, MemberSelector::control_of(w));
   std::int64_t looks = looks_in_wave(l.spec, spec_wave);
   json results = json::object();
   auto& history = l.s()["waves"][w]["gates"];
@@ -410,11 +410,12 @@ bool ota_final_for(const hub::Device& d, const std::string& version) {
 // from the hub and written ahead, so a restarted driver picks the same devices or, once written,
 // counts them as given. The wave bakes once every device holds the version.
 StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
+  if (deps_.backend.paces_natively()) return dispatch_wave_whole(l, w, resumed);
   auto& wave = l.s()["waves"][w];
   const std::string wave_name = wave["name"];
   const json artifact = l.s()["artifact"];
   const std::string target = artifact.value("version", std::string());
-  auto devices = deps_.backend.members(l.name, wave_condition(l.name, wave_name));
+  auto devices = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name));
   std::sort(devices.begin(), devices.end(), [](const hub::Device& a, const hub::Device& b) { return a.id < b.id; });
   const std::size_t total = devices.size();
   TimePoint last_batch = parse_ts(wave.value("lastBatchAt", json()));
@@ -453,8 +454,18 @@ StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
   if (first) wave["dispatchStartedAt"] = ts(l.now);
   l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
   l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-  std::size_t changed = deps_.backend.dispatch_read(next, artifact);
-  given += next.size();
+  WaveDispatch request;
+  request.rollout = l.name;
+  request.wave_index = w;
+  request.wave = wave_name;
+  request.op_id = op_id;
+  request.salt = l.s().value("createdAt", std::string());
+  request.model = artifact;
+  request.devices = std::move(next);
+  request.wave_size = total;
+  const std::size_t batch_size = request.devices.size();
+  std::size_t changed = deps_.backend.dispatch_wave(request).changed;
+  given += batch_size;
   bool complete = given >= total;
   wave["batches"] = batch;
   wave["dispatched"] = given;
@@ -469,7 +480,7 @@ StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
   json event = {{"op", first ? "WAVE_DISPATCHED" : "WAVE_BATCH_DISPATCHED"},
                 {"wave", wave_name},
                 {"opId", op_id},
-                {"devices", next.size()},
+                {"devices", batch_size},
                 {"changed", changed},
                 {"given", given},
                 {"total", total},
@@ -479,7 +490,68 @@ StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
   return {Phase::running, true,
           complete && first ? fmt::format("wave {}: dispatched {} to {} devices", wave_name, target, total)
                             : fmt::format("wave {}: dispatched {} to {} more devices ({} of {})", wave_name, target,
-                                          next.size(), given, total)};
+                                          batch_size, given, total)};
+}
+
+namespace {
+// The outcome gate's limits as a backstop the hub applies by itself (AWS abortConfig): the first
+// critical outcome gate that can fail (dry-run gates never stop anything).
+std::optional<AbortBackstop> abort_backstop(const RolloutSpec& spec) {
+  for (const auto& g : spec.gates) {
+    if (g.type != GateType::outcome || !g.critical || g.dry_run) continue;
+    auto p = outcome_params(g, 1);
+    return AbortBackstop{p.failure_above, std::max<std::int64_t>(1, p.min_samples)};
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+// A hub that paces a wave itself (AWS IoT Jobs) gets the whole wave in one dispatch, with the rate,
+// the install timeout and the outcome gate as a backstop. The hub then notifies devices over
+// wave / perMinute minutes, so the bake and the install timeout run from when the last device is
+// expected to be notified, as they run from the last batch when aiot paces.
+StepResult Controller::dispatch_wave_whole(Loaded& l, std::size_t w, bool resumed) {
+  auto& wave = l.s()["waves"][w];
+  const std::string wave_name = wave["name"];
+  const json artifact = l.s()["artifact"];
+  const std::string target = artifact.value("version", std::string());
+  const std::size_t total = wave.value("canary", std::size_t{0});
+  std::string op_id = fmt::format("aiot-{}-w{}-a1", l.name.substr(0, 8), w);
+  if (!wave.contains("dispatchStartedAt")) wave["dispatchStartedAt"] = ts(l.now);
+  l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
+  l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
+  WaveDispatch request;
+  request.rollout = l.name;
+  request.wave_index = w;
+  request.wave = wave_name;
+  request.op_id = op_id;
+  request.salt = l.s().value("createdAt", std::string());
+  request.model = artifact;
+  request.wave_size = total;
+  request.per_minute = l.spec.rate.per_minute;
+  request.install_timeout = l.spec.install_timeout;
+  request.abort = abort_backstop(l.spec);
+  auto result = deps_.backend.dispatch_wave(request);
+  TimePoint started = parse_ts(wave["dispatchStartedAt"]);
+  auto pacing = std::chrono::milliseconds(0);
+  if (l.spec.rate.per_minute > 0 && total > 0)
+    pacing = std::chrono::minutes(static_cast<std::int64_t>(std::ceil(static_cast<double>(total) / l.spec.rate.per_minute)) - 1);
+  wave["batches"] = 1;
+  wave["dispatched"] = total;
+  wave["lastBatchAt"] = ts(started);
+  wave["state"] = "BAKING";
+  wave["dispatchedAt"] = ts(started + pacing);
+  if (!result.provider_ids.empty()) wave["jobs"] = result.provider_ids;
+  l.s()["pendingOp"] = nullptr;
+  json event = {{"op", "WAVE_DISPATCHED"}, {"wave", wave_name},  {"opId", op_id},  {"devices", total},
+                {"changed", result.changed}, {"given", total}, {"total", total}, {"complete", true},
+                {"providerIds", result.provider_ids}};
+  if (pacing.count() > 0) event["pacedUntil"] = wave["dispatchedAt"];
+  if (resumed) event["resumed"] = true;
+  commit(l, event);
+  return {Phase::running, true,
+          fmt::format("wave {}: handed {} to the hub for {} devices ({})", wave_name, target, total,
+                      result.provider_ids.empty() ? std::string("no new job") : "job " + result.provider_ids.front())};
 }
 
 StepResult Controller::run_wave(Loaded& l) {
@@ -635,14 +707,26 @@ void Controller::begin_rollback(Loaded& l, const std::string& why) {
   l.s()["rollback"] = {{"waves", waves}, {"startedAt", ts(l.now)}, {"id", op_id}};
   l.s()["pendingOp"] = {{"op", "rollback"}, {"id", op_id}, {"reason", why}, {"at", ts(l.now)}};
   l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-  std::vector<std::string> ids;
-  for (const auto& wname : waves)
-    for (const auto& d : deps_.backend.members(l.name, wave_condition(l.name, wname))) ids.push_back(d.id);
-  std::size_t changed = deps_.backend.dispatch(ids, l.s()["baseline"]["model"]);
+  RevertRequest request;
+  request.rollout = l.name;
+  for (std::size_t i = 0; i < l.s()["waves"].size(); ++i) {
+    const auto& wv = l.s()["waves"][i];
+    if (std::find(waves.begin(), waves.end(), wv["name"].get<std::string>()) == waves.end()) continue;
+    request.waves.emplace_back(i, wv["name"].get<std::string>());
+    request.wave_devices += wv.value("canary", std::size_t{0});
+  }
+  request.baseline_model = l.s()["baseline"]["model"];
+  request.baseline_version = l.s()["baseline"].value("version", std::string());
+  request.op_id = op_id;
+  request.salt = l.s().value("createdAt", std::string());
+  auto reverted = deps_.backend.revert(request);
   l.s()["pendingOp"] = nullptr;
-  l.s()["rollback"]["devices"] = ids.size();
-  commit(l, {{"op", "ROLLBACK_STARTED"}, {"reason", why}, {"waves", waves}, {"devices", ids.size()}, {"changed", changed},
-             {"to", l.s()["baseline"]["version"]}});
+  l.s()["rollback"]["devices"] = reverted.devices;
+  json event = {{"op", "ROLLBACK_STARTED"}, {"reason", why},         {"waves", waves}, {"devices", reverted.devices},
+                {"changed", reverted.changed}, {"to", l.s()["baseline"]["version"]}};
+  if (!reverted.provider_ids.empty()) event["providerIds"] = reverted.provider_ids;
+  if (!reverted.canceled.empty()) event["canceled"] = reverted.canceled;
+  commit(l, event);
 }
 
 StepResult Controller::run_rollback(Loaded& l) {
@@ -650,13 +734,16 @@ StepResult Controller::run_rollback(Loaded& l) {
   std::vector<std::string> waves = l.s()["rollback"].value("waves", std::vector<std::string>{});
   std::size_t total = 0, verified = 0;
   std::vector<std::string> pending;
-  for (const auto& wname : waves)
-    for (const auto& d : deps_.backend.members(l.name, wave_condition(l.name, wname))) {
+  for (std::size_t i = 0; i < l.s()["waves"].size(); ++i) {
+    const std::string wname = l.s()["waves"][i]["name"];
+    if (std::find(waves.begin(), waves.end(), wname) == waves.end()) continue;
+    for (const auto& d : deps_.backend.members(l.name, MemberSelector::wave_of(i, wname))) {
       ++total;
       const auto& ota = d.reported.contains("aiot") ? d.reported["aiot"].value("ota", json::object()) : json::object();
       if (ota.value("version", "") == baseline && ota.value("state", "") == "succeeded") ++verified;
       else if (pending.size() < 20) pending.push_back(d.id);
     }
+  }
   TimePoint started = parse_ts(l.s()["rollback"]["startedAt"]);
   bool expired = l.now - started >= l.spec.install_timeout;
   if (verified == total || expired) {
@@ -806,7 +893,8 @@ json Controller::status(const std::string& rollout) {
               {"journalHead", st.value("journalHead", json::object())},
               {"waves", json::array()}};
   if (st.contains("waitingFor") && !st["waitingFor"].is_null()) out["waitingFor"] = st["waitingFor"];
-  for (const auto& wv : st["waves"]) {
+  for (std::size_t wave_index = 0; wave_index < st["waves"].size(); ++wave_index) {
+    const auto& wv = st["waves"][wave_index];
     json w = {{"name", wv["name"]},
               {"state", wv["state"]},
               {"canary", wv["canary"]},
@@ -823,7 +911,7 @@ json Controller::status(const std::string& rollout) {
       bool rolled = st.contains("rollback") &&
                     std::find(st["rollback"]["waves"].begin(), st["rollback"]["waves"].end(), wv["name"]) !=
                         st["rollback"]["waves"].end();
-      for (const auto& d : deps_.backend.members(rollout, wave_condition(rollout, wv["name"].get<std::string>()))) {
+      for (const auto& d : deps_.backend.members(rollout, MemberSelector::wave_of(wave_index, wv["name"].get<std::string>()))) {
         const char* k = "in_progress";
         if (rolled) {
           const auto& ota = d.reported.contains("aiot") ? d.reported["aiot"].value("ota", json::object()) : json::object();

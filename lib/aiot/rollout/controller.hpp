@@ -86,6 +86,7 @@ class Controller {
   void ensure_journal(const Loaded& l);
   StepResult run_wave(Loaded& l);
   StepResult dispatch_wave(Loaded& l, std::size_t wave, bool resumed);
+  StepResult dispatch_wave_whole(Loaded& l, std::size_t wave, bool resumed);
   StepResult run_rollback(Loaded& l);
   void begin_rollback(Loaded& l, const std::string& why);
   StepResult promote_next(Loaded& l, std::size_t wave, const std::string& why);
