@@ -7,6 +7,7 @@
 #
 #   AIOT=build-release/cmd/aiot tests/bench/lineage_bench.sh            # both sizes
 #   SIZES="96" AIOT=... tests/bench/lineage_bench.sh                       # hours per export
+#   AIOT_BEFORE=old/aiot AIOT=... tests/bench/lineage_bench.sh             # an older binary in the same run
 set -euo pipefail
 
 AIOT=${AIOT:-build/cmd/aiot}
@@ -14,6 +15,7 @@ AIOT=$(cd "$(dirname "$AIOT")" && pwd)/$(basename "$AIOT")
 SIZES=${SIZES:-"96 192"}  # hours at 1 min x 500 devices: ~1.0 GB and ~2.0 GB
 WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/aiot-lineage-bench.XXXXXX")}
 KEEP=${KEEP:-0}
+AIOT_BEFORE=${AIOT_BEFORE:-}
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
 export AIOT_HUB="local:$WORK/hub.db" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" AIOT_NOW=2026-11-23T00:00:00Z
@@ -36,7 +38,7 @@ measure() {
   echo "$label $wall $(echo "$cpu_user + $cpu_sys" | bc) $rss $code"
 }
 
-printf '%-22s %10s %9s %9s %9s %11s %6s\n' "run" "MB" "wall s" "cpu s" "MB/s" "peak RSS MB" "exit"
+printf '%-22s %10s %9s %9s %9s %11s %6s %s\n' "run" "MB" "wall s" "cpu s" "MB/s" "peak RSS MB" "exit" "load average"
 for hours in $SIZES; do
   out="$WORK/gen-$hours"
   "$AIOT" sim telemetry --out "$out" --hours "$hours" --interval 1m --defects 0.0005 --seed 5 -q >/dev/null
@@ -44,9 +46,13 @@ for hours in $SIZES; do
   bytes=$(stat -c %s "$file")
   mb=$(echo "scale=1; $bytes / 1000000" | bc)
   cat /dev/null "$file" >/dev/null  # page cache warm for both contenders
-  for run in audit python; do
+  runs="audit python"
+  [[ -n "$AIOT_BEFORE" ]] && runs="before audit python"
+  for run in $runs; do
     if [[ $run == audit ]]; then
       line=$(measure "audit-${hours}h" "$AIOT" lineage audit --input "$file" --fail-on never --out "$WORK/audit-$hours.json")
+    elif [[ $run == before ]]; then
+      line=$(measure "before-${hours}h" "$AIOT_BEFORE" lineage audit --input "$file" --fail-on never --out "$WORK/before-$hours.json")
     else
       line=$(measure "python-${hours}h" python3 -c '
 import json, sys
@@ -59,9 +65,23 @@ with open(sys.argv[1], "rb") as f:
 ' "$file")
     fi
     read -r label wall cpu rss code <<<"$line"
-    printf '%-22s %10s %9s %9s %9s %11s %6s\n' "$label" "$mb" "$wall" "$cpu" "$(echo "scale=0; $bytes / 1000000 / $wall" | bc)" \
-      "$((rss / 1024))" "$code"
+    printf '%-22s %10s %9s %9s %9s %11s %6s %s\n' "$label" "$mb" "$wall" "$cpu" "$(echo "scale=0; $bytes / 1000000 / $wall" | bc)" \
+      "$((rss / 1024))" "$code" "$(cut -d' ' -f1-3 /proc/loadavg)"
+    eval "wall_$run=$wall cpu_$run=$cpu"
   done
+  echo "  audit vs python: $(echo "scale=2; $wall_python / $wall_audit" | bc)x wall, $(echo "scale=2; $cpu_python / $cpu_audit" | bc)x CPU"
+  if [[ -n "$AIOT_BEFORE" ]]; then
+    echo "  before vs python: $(echo "scale=2; $wall_python / $wall_before" | bc)x wall, $(echo "scale=2; $cpu_python / $cpu_before" | bc)x CPU"
+    python3 -c "
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+for d in (a, b):
+    for k in ('seconds', 'mb_per_s'):
+        d['statistics'].pop(k, None)
+    d.pop('generated', None); d.pop('run', None)
+print('  audit.json before/after (timings left out):', 'identical' if a == b else 'DIFFERENT')
+" "$WORK/before-$hours.json" "$WORK/audit-$hours.json"
+  fi
   python3 -c "import json; s = json.load(open('$WORK/audit-$hours.json'))['statistics']; print('  audit: records', s['records_read'], 'devices', s['devices'], 'malformed', s['malformed'], 'verdict-internal MB/s', s['mb_per_s'])"
   rm -rf "$out"
 done

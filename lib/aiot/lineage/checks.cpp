@@ -104,6 +104,74 @@ class KeySet {
   std::size_t size_ = 0;
 };
 
+// TS003's histogram of one device's quantised skews (skew_key: never INT32_MIN): an open-addressing
+// table with the last key remembered (a device's skew mostly stays in one 1 s step). A node-based
+// map cost a hash and a cache miss per record.
+class SkewCounts {
+ public:
+  void add(std::int32_t key) {
+    if (last_ < slots_.size() && slots_[last_].first == key) {
+      ++slots_[last_].second;
+      return;
+    }
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    std::size_t i = home(key);
+    while (slots_[i].first != k_empty && slots_[i].first != key) i = (i + 1) & (slots_.size() - 1);
+    if (slots_[i].first == k_empty) {
+      slots_[i] = {key, 0};
+      ++size_;
+    }
+    ++slots_[i].second;
+    last_ = i;
+  }
+  // Keeps only `key`, counted n times.
+  void set_only(std::int32_t key, std::uint32_t n) {
+    clear();
+    add(key);
+    slots_[last_].second = n;
+  }
+  std::vector<std::pair<std::int32_t, std::uint32_t>> entries() const {
+    std::vector<std::pair<std::int32_t, std::uint32_t>> out;
+    for (const auto& s : slots_)
+      if (s.first != k_empty) out.push_back(s);
+    return out;
+  }
+  bool empty() const { return size_ == 0; }
+  std::int32_t first_key() const {
+    for (const auto& s : slots_)
+      if (s.first != k_empty) return s.first;
+    return 0;
+  }
+  void clear() {
+    slots_.clear();
+    size_ = 0;
+    last_ = k_none;
+  }
+
+ private:
+  static constexpr std::int32_t k_empty = std::numeric_limits<std::int32_t>::min();
+  static constexpr std::size_t k_none = std::numeric_limits<std::size_t>::max();
+  std::size_t home(std::int32_t key) const {
+    return static_cast<std::size_t>((static_cast<std::uint32_t>(key) * 0x9e3779b9u) >> 8) & (slots_.size() - 1);
+  }
+  void grow() {
+    auto old = std::move(slots_);
+    slots_.assign(old.empty() ? 16 : old.size() * 2, {k_empty, 0});
+    size_ = 0;
+    last_ = k_none;
+    for (const auto& s : old) {
+      if (s.first == k_empty) continue;
+      std::size_t i = home(s.first);
+      while (slots_[i].first != k_empty) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+      ++size_;
+    }
+  }
+  std::vector<std::pair<std::int32_t, std::uint32_t>> slots_;
+  std::size_t size_ = 0;
+  std::size_t last_ = k_none;
+};
+
 struct Sample {
   double x = 0;
   std::int64_t t = 0;
@@ -179,7 +247,7 @@ struct DeviceState {
   KeySet keys;
   std::int64_t max_dev_ts = k_no_time;
   // TS003: hub - device time, quantised
-  std::unordered_map<std::int32_t, std::uint32_t> skew;
+  SkewCounts skew;
   std::uint64_t skew_n = 0;
   // TS006
   std::priority_queue<TimedRef, std::vector<TimedRef>, std::greater<>> reorder;
@@ -450,6 +518,7 @@ struct Checker::Impl {
   void consume_async(RecordBatch&& b) {
     auto batch = std::make_unique<RecordBatch>(std::move(b));
     consume_malformed_and_count(*batch);
+    work.reserve(batch->records.size() + 16);
     records_with_lookahead(*batch);
     FieldsJob job{std::move(batch), std::move(work)};
     work = {};
@@ -486,6 +555,7 @@ struct Checker::Impl {
         } else {
           for (const auto& w : job.work) fields_of_record(*job.batch, w);
         }
+        recycle_batch(std::move(*job.batch));
       } catch (...) {
         std::lock_guard lock(fields_mu);
         fields_error = std::current_exception();
@@ -849,7 +919,7 @@ struct Checker::Impl {
         ++models[model_id(r.model_version)].records;
         return;
       }
-      ++d.skew[skew_key(-ahead)];
+      d.skew.add(skew_key(-ahead));
       ++d.skew_n;
       if (-ahead > d.th->late_after_ms && on(Check::TS007, d)) {
         flag(Check::TS007, d, rec, t, Severity::warn, in, off,
@@ -1259,7 +1329,8 @@ struct Checker::Impl {
       const double var = std::max(0.0, fs.sum2 / n - mean * mean);
       const double wsd = std::sqrt(var);
       if (fs.sd_n == 0) fs.sd_avg = wsd;
-      else fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) / (fs.sd_n < 64 ? fs.sd_n + 1.0 : 64.0);
+      else if (fs.sd_n < 64) fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) / (fs.sd_n + 1.0);
+      else fs.sd_avg += (std::min(wsd, 3 * fs.sd_avg) - fs.sd_avg) * (1.0 / 64);  // exactly / 64 (a power of two)
       ++fs.sd_n;
       const double dv = mid_x - mean;
       // Both tests need |x - median| > 0.75 × min(nσ, z) × σ_avg at least (the MAD floor), so a value
@@ -1344,7 +1415,7 @@ struct Checker::Impl {
       // TS003: median skew.
       if (d.skew_n > 0) {
         ++devices_with_skew;
-        std::vector<std::pair<std::int32_t, std::uint32_t>> h(d.skew.begin(), d.skew.end());
+        std::vector<std::pair<std::int32_t, std::uint32_t>> h = d.skew.entries();
         std::sort(h.begin(), h.end());
         std::uint64_t acc = 0, half = (d.skew_n + 1) / 2;
         std::int64_t median = 0;
@@ -1355,8 +1426,7 @@ struct Checker::Impl {
             break;
           }
         }
-        d.skew.clear();
-        d.skew[skew_key(median)] = static_cast<std::uint32_t>(d.skew_n);  // keep only the answer
+        d.skew.set_only(skew_key(median), static_cast<std::uint32_t>(d.skew_n));  // keep only the answer
         if (on(Check::TS003, d) && std::llabs(median) > d.th->skew_warn_ms) {
           auto s = std::llabs(median) > d.th->skew_error_ms ? Severity::error : Severity::warn;
           finding(Check::TS003, d, s, 0, 0, [&] {
@@ -1515,7 +1585,7 @@ std::vector<DeviceSummary> Checker::devices() const {
     s.missing = d.missing;
     s.first_ms = d.first_t == k_no_time ? 0 : d.first_t;
     s.last_ms = d.last_t == k_no_time ? 0 : d.last_t;
-    if (d.skew_n > 0 && !d.skew.empty()) s.skew_ms = skew_value(d.skew.begin()->first);
+    if (d.skew_n > 0 && !d.skew.empty()) s.skew_ms = skew_value(d.skew.first_key());
     s.interval_ms = d.interval;
     for (auto m : d.models) s.versions.push_back(impl_->models[m].version);
     out.push_back(std::move(s));

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "aiot/core/error.hpp"
@@ -227,6 +228,42 @@ ReadStats read_input(const Input& in, std::uint32_t input_index, const ReadOptio
   return read_source(*source, input_index, opt, sink);
 }
 
+namespace {
+
+struct BatchPool {
+  static constexpr std::size_t k_max = 6;
+  std::mutex mu;
+  std::vector<RecordBatch> free;
+};
+
+BatchPool& batch_pool() {
+  static BatchPool pool;
+  return pool;
+}
+
+}  // namespace
+
+void recycle_batch(RecordBatch&& batch) {
+  RecordBatch b = std::move(batch);
+  b.records.clear();
+  b.fields.clear();
+  b.malformed.clear();
+  b.text.reset();
+  b.bytes = 0;
+  auto& pool = batch_pool();
+  std::lock_guard lock(pool.mu);
+  if (pool.free.size() < BatchPool::k_max) pool.free.push_back(std::move(b));
+}
+
+RecordBatch reuse_batch() {
+  auto& pool = batch_pool();
+  std::lock_guard lock(pool.mu);
+  if (pool.free.empty()) return RecordBatch{};
+  RecordBatch b = std::move(pool.free.back());
+  pool.free.pop_back();
+  return b;
+}
+
 namespace detail {
 
 // ---- BatchBuilder ----
@@ -238,7 +275,7 @@ BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const Ba
 }
 
 void BatchBuilder::reset() {
-  batch_ = RecordBatch{};
+  batch_ = reuse_batch();
   batch_.records.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16));
   batch_.fields.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16) * 8);
 }

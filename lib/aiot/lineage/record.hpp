@@ -89,6 +89,11 @@ class TextArena {
     return std::string_view(at, s.size());
   }
   void clear() { blocks_.clear(); }
+  // Forgets the text but keeps the first block's memory (a recycled batch).
+  void reset() {
+    if (blocks_.size() > 1) blocks_.resize(1);
+    if (!blocks_.empty()) blocks_[0].size = 0;
+  }
   std::size_t bytes() const {
     std::size_t n = 0;
     for (const auto& b : blocks_) n += b.capacity;
@@ -114,5 +119,12 @@ struct RecordBatch {
 
   const Field* fields_of(const Record& r) const { return fields.data() + r.field_begin; }
 };
+
+// Batches are megabytes and are made and dropped at disk speed: a small pool keeps their memory,
+// so their pages are not faulted in afresh for every batch. Thread-safe.
+// Empties the batch and keeps it (a few at most; the others are freed).
+void recycle_batch(RecordBatch&& batch);
+// An empty batch: a recycled one when there is one.
+RecordBatch reuse_batch();
 
 }  // namespace aiot::lineage
