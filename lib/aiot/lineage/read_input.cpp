@@ -276,6 +276,7 @@ BatchBuilder::BatchBuilder(std::uint32_t input, const ReadOptions& opt, const Ba
 
 void BatchBuilder::reset() {
   batch_ = reuse_batch();
+  name_hashes_.clear();  // a recycled batch's text may sit where the last one's names were
   batch_.records.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16));
   batch_.fields.reserve(std::min<std::size_t>(opt_.batch_records, 1u << 16) * 8);
 }
@@ -370,7 +371,12 @@ void BatchBuilder::commit() {
       std::memcpy(&bits, &v, sizeof bits);
       value = mix(value, bits);
     }
-    const std::uint64_t field = mix_bytes(0x51ed270b27902b1dULL, f.name) ^ (value * 0xff51afd7ed558ccdULL);
+    if (name_hashes_.size() <= i) name_hashes_.resize(i + 1);
+    auto& nh = name_hashes_[i];
+    if (nh.data != f.name.data() || nh.size != f.name.size()) {
+      nh = {f.name.data(), f.name.size(), mix_bytes(0x51ed270b27902b1dULL, f.name)};
+    }
+    const std::uint64_t field = nh.hash ^ (value * 0xff51afd7ed558ccdULL);
     h = (h ^ field) * 0x9e3779b97f4a7c15ULL + (h >> 31);
   }
   r.payload_hash = h;

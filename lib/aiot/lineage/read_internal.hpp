@@ -93,6 +93,14 @@ class BatchBuilder {
   ReadStats& stats_;
   RecordBatch batch_;
   std::uint64_t flushed_position_ = 0;
+  // commit(): the hash of the name at each field position, for the name's bytes in this batch
+  // (names repeat record after record at the same address: see keep_name).
+  struct NameHash {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint64_t hash = 0;
+  };
+  std::vector<NameHash> name_hashes_;
 };
 
 // Reads a source in large chunks and yields its lines (without the line ending) with their start

@@ -80,19 +80,15 @@ inline error_code fast_key(od::field& field, std::string_view& key) {
   return field.unescaped_key().get(key);
 }
 
-// A string value read in place when it has no escapes, else unescaped by simdjson.
+// A string value read in place when it has no escapes, else unescaped by simdjson. The raw token
+// runs from the opening quote to the next token (trailing whitespace included); without a
+// backslash in it, the string is what lies between the quotes.
 inline error_code fast_string(od::value& v, std::string_view& out) {
-  const std::string_view token = v.raw_json_token();
-  if (token.size() >= 2 && token.front() == '"') {
-    const char* raw = token.data() + 1;
-    const char* p = raw;
-    while (*p != '"' && *p != '\\') {
-      ++p;
-    }
-    if (*p == '"') {
-      out = std::string_view(raw, static_cast<std::size_t>(p - raw));
-      return simdjson::SUCCESS;
-    }
+  const std::string_view token = trim_right(v.raw_json_token());
+  if (token.size() >= 2 && token.front() == '"' && token.back() == '"' &&
+      std::memchr(token.data() + 1, '\\', token.size() - 2) == nullptr) {
+    out = token.substr(1, token.size() - 2);
+    return simdjson::SUCCESS;
   }
   return v.get_string().get(out);
 }
