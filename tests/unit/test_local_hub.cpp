@@ -195,3 +195,130 @@ TEST_CASE("local hub: a newer schema is refused, not damaged") {
   sqlite3_close(db);
   CHECK_THROWS_AS(local::LocalHub(path, fixed_clock()), Error);
 }
+
+namespace {
+// Same value and, all the way down, the same nlohmann types (unsigned vs signed vs float).
+bool same_typed(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.type() != b.type() || a.size() != b.size()) return false;
+  if (a.is_object()) {
+    for (auto it = a.begin(); it != a.end(); ++it)
+      if (!b.contains(it.key()) || !same_typed(it.value(), b[it.key()])) return false;
+    return true;
+  }
+  if (a.is_array()) {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!same_typed(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+}  // namespace
+
+TEST_CASE("local hub: JSON columns read back with the values and number types json::parse gives") {
+  test::TempDir dir;
+  local::LocalHub hub(dir / "hub.db", fixed_clock());
+  auto tags = nlohmann::json::parse(R"({
+    "text": "Gr\u00fc\u00dfe \u2713 \ud83d\ude00 \"quoted\" back\\slash tab\t ctl\u0001",
+    "unsigned": 5, "zero": 0, "negative": -5, "min": -9223372036854775808,
+    "big": 18446744073709551615, "beyond": 18446744073709551616, "float": 2.0, "tiny": 1e-300, "pi": 3.141592653589793,
+    "nested": {"list": [1, -1, 1.5, "s", true, false, null, {}, []], "empty": {}},
+    "flag": true, "nothing": null
+  })");
+  REQUIRE(tags["unsigned"].is_number_unsigned());
+  REQUIRE(tags["negative"].is_number_integer());
+  REQUIRE(tags["beyond"].is_number_float());
+  hub.create(sas_device("typed", tags));
+  hub.patch_reported("typed", {{"r", {{"n", 7}, {"x", -0.25}}}});
+  auto got = hub.get("typed");
+  CHECK(same_typed(got.tags, tags));
+  CHECK(got.tags.dump() == tags.dump());
+  CHECK(same_typed(got.reported, nlohmann::json::parse(R"({"r": {"n": 7, "x": -0.25}})")));
+  auto listed = hub.list({.where = "tags.unsigned = 5"});
+  REQUIRE(listed.size() == 1);
+  CHECK(same_typed(listed[0].tags, tags));
+  CHECK(hub.list({.where = "tags.nested.list = 1"}).empty());  // arrays never compare
+}
+
+TEST_CASE("local hub: update_many writes only changes and reports per row like update") {
+  test::TempDir dir;
+  local::LocalHub hub(dir / "hub.db", fixed_clock());
+  hub.create(sas_device("a", {{"site", "berlin"}}));
+  hub.create(sas_device("b", {{"site", "paris"}}));
+  hub.patch_reported("a", {{"aiot", {{"ota", {{"state", "succeeded"}}}}}});
+  auto a0 = hub.get("a");
+  auto b0 = hub.get("b");
+
+  std::vector<DeviceUpdate> updates(5);
+  updates[0].id = "a";  // a new desired model and a tag
+  updates[0].if_match = a0.twin_etag;
+  updates[0].tags_patch = {{"ring", "canary"}};
+  updates[0].desired_patch = {{"aiot", {{"model", {{"version", "2.0"}}}}}};
+  updates[1].id = "b";  // patches that change nothing
+  updates[1].tags_patch = {{"site", "paris"}, {"gone", nullptr}};
+  updates[2].id = "missing";
+  updates[3].id = "b";
+  updates[3].if_match = crypto::base64_encode("99");  // a stale etag
+  updates[3].tags_patch = {{"x", 1}};
+  updates[4].id = "b";  // disable: identity only
+  updates[4].enabled = false;
+  auto results = hub.update_many(updates);
+  REQUIRE(results.size() == 5);
+
+  REQUIRE(results[0].device);
+  CHECK_FALSE(results[0].error);
+  CHECK(results[0].outcome == RowOutcome::updated);
+  const Device& a1 = *results[0].device;
+  CHECK(a1.tags == nlohmann::json{{"site", "berlin"}, {"ring", "canary"}});
+  CHECK(a1.desired["aiot"]["model"]["version"] == "2.0");
+  CHECK(a1.desired_version == a0.desired_version + 1);
+  CHECK(a1.version == a0.version + 1);
+  CHECK(a1.reported == a0.reported);  // reported is kept as it was
+  CHECK(a1.reported_version == a0.reported_version);
+  CHECK(a1.etag == a0.etag);
+  auto a_stored = hub.get("a");
+  CHECK(a_stored.tags == a1.tags);
+  CHECK(a_stored.desired == a1.desired);
+  CHECK(a_stored.reported == a0.reported);
+  CHECK(a_stored.twin_etag == a1.twin_etag);
+  CHECK(a_stored.auth == a0.auth);
+
+  REQUIRE(results[1].device);
+  CHECK(results[1].device->version == b0.version);  // nothing changed: no version bump
+  CHECK(results[1].device->twin_etag == b0.twin_etag);
+
+  REQUIRE(results[2].error);
+  CHECK(results[2].error->reason() == Reason::not_found);
+  CHECK_FALSE(results[2].device);
+  REQUIRE(results[3].error);
+  CHECK(results[3].error->reason() == Reason::precondition_failed);
+
+  REQUIRE(results[4].device);
+  CHECK_FALSE(results[4].device->enabled);
+  CHECK(results[4].device->etag != b0.etag);
+  CHECK(results[4].device->version == b0.version);
+  auto b_stored = hub.get("b");
+  CHECK_FALSE(b_stored.enabled);
+  CHECK(b_stored.tags == b0.tags);  // the failed row wrote nothing
+  CHECK(b_stored.etag == results[4].device->etag);
+}
+
+TEST_CASE("local hub: JSON another writer stored reads back as json::parse reads it") {
+  test::TempDir dir;
+  auto path = dir / "hub.db";
+  { local::LocalHub hub(path, fixed_clock()); hub.create(sas_device("raw")); }
+  // Text nlohmann's dump never writes: -0, integers beyond 64 bits, exponents, escapes, spaces.
+  const std::string text =
+      R"({ "neg0": -0, "huge": 123456789012345678901234567890, "exp": 1E3, "esc": "\u00e9\/", "list": [ -0, 0 ] })";
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, "UPDATE devices SET tags = ? WHERE id = 'raw'", -1, &stmt, nullptr) == SQLITE_OK);
+  sqlite3_bind_text(stmt, 1, text.c_str(), -1, SQLITE_TRANSIENT);
+  CHECK(sqlite3_step(stmt) == SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  local::LocalHub hub(path, fixed_clock());
+  auto expected = nlohmann::json::parse(text);
+  CHECK(same_typed(hub.get("raw").tags, expected));
+  CHECK(same_typed(hub.list({}).at(0).tags, expected));
+}

@@ -1,8 +1,11 @@
 #include "aiot/hub/local/local_hub.hpp"
 
+#include <simdjson.h>
 #include <sqlite3.h>
 
+#include <string_view>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -70,13 +73,26 @@ TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(
 
 std::string random_key() { return crypto::base64_encode(crypto::random_bytes(32)); }
 
+sqlite3_stmt* prepare(sqlite3* db, const std::string& sql, unsigned flags = 0) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), flags, &stmt, nullptr) != SQLITE_OK)
+    throw Error::failure(fmt::format("local hub: {} (in: {})", sqlite3_errmsg(db), sql));
+  return stmt;
+}
+
 class Stmt {
  public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &stmt_, nullptr) != SQLITE_OK)
-      throw Error::failure(fmt::format("local hub: {} (in: {})", sqlite3_errmsg(db), sql));
+  Stmt(sqlite3* db, const std::string& sql) : db_(db), stmt_(prepare(db, sql)), owned_(true) {}
+  // A statement from the hub's cache (LocalHub::Db::cached): reset for its next use, not finalized.
+  Stmt(sqlite3* db, sqlite3_stmt* cached) : db_(db), stmt_(cached), owned_(false) {}
+  ~Stmt() {
+    if (owned_) {
+      sqlite3_finalize(stmt_);
+    } else {
+      sqlite3_reset(stmt_);
+      sqlite3_clear_bindings(stmt_);
+    }
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
 
@@ -118,6 +134,11 @@ class Stmt {
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
              : std::string();
   }
+  std::string_view view(int col) const {
+    auto p = sqlite3_column_text(stmt_, col);
+    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string_view();
+  }
   std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
 
  private:
@@ -126,6 +147,82 @@ class Stmt {
   }
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = true;
+};
+
+// The JSON columns of listed rows are parsed with simdjson and converted to nlohmann::json: a
+// device list spends most of its time parsing them, and nlohmann's own parser is several times
+// slower. The result is the value json::parse gives for the same text (non-negative integers
+// unsigned, negative ones signed, last duplicate key wins); text simdjson refuses (e.g. integers
+// beyond 64 bits), and the integer -0 (signed for nlohmann, indistinguishable from 0 in simdjson's
+// tree), go to json::parse.
+class JsonColumnParser {
+ public:
+  json parse(std::string_view text) {
+    if (has_negative_zero_integer(text)) {
+      return json::parse(text.begin(), text.end());
+    }
+    simdjson::dom::element root;
+    if (parser_.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
+      return json::parse(text.begin(), text.end());
+    }
+    json out;
+    if (!convert(root, out)) {
+      return json::parse(text.begin(), text.end());
+    }
+    return out;
+  }
+
+ private:
+  // "-0" not followed by a digit, '.' or an exponent (inside strings too: then json::parse is merely slower).
+  static bool has_negative_zero_integer(std::string_view text) {
+    for (auto at = text.find("-0"); at != std::string_view::npos; at = text.find("-0", at + 2)) {
+      char next = at + 2 < text.size() ? text[at + 2] : '\0';
+      if (!((next >= '0' && next <= '9') || next == '.' || next == 'e' || next == 'E')) return true;
+    }
+    return false;
+  }
+
+  static bool convert(simdjson::dom::element e, json& out) {
+    switch (e.type()) {
+      case simdjson::dom::element_type::OBJECT: {
+        out = json::object();
+        auto& object = out.get_ref<json::object_t&>();
+        for (auto field : simdjson::dom::object(e)) {
+          json value;
+          if (!convert(field.value, value)) return false;
+          object.insert_or_assign(std::string(field.key), std::move(value));
+        }
+        return true;
+      }
+      case simdjson::dom::element_type::ARRAY: {
+        out = json::array();
+        auto& array = out.get_ref<json::array_t&>();
+        for (auto item : simdjson::dom::array(e)) {
+          array.emplace_back();
+          if (!convert(item, array.back())) return false;
+        }
+        return true;
+      }
+      case simdjson::dom::element_type::STRING: out = std::string(std::string_view(e)); return true;
+      case simdjson::dom::element_type::INT64: {
+        std::int64_t v = e.get_int64();
+        if (v < 0) {
+          out = v;
+        } else {
+          out = static_cast<std::uint64_t>(v);
+        }
+        return true;
+      }
+      case simdjson::dom::element_type::UINT64: out = std::uint64_t(e.get_uint64()); return true;
+      case simdjson::dom::element_type::DOUBLE: out = double(e.get_double()); return true;
+      case simdjson::dom::element_type::BOOL: out = bool(e.get_bool()); return true;
+      case simdjson::dom::element_type::NULL_VALUE: out = nullptr; return true;
+    }
+    return false;
+  }
+
+  simdjson::dom::parser parser_;
 };
 
 const char* const k_columns =
@@ -133,7 +230,7 @@ const char* const k_columns =
     "secondary_sha256, tags, desired, desired_version, reported, reported_version, version, identity_version, "
     "generation_id, created_ms, updated_ms";
 
-Device read_device(const Stmt& s) {
+Device read_device(const Stmt& s, JsonColumnParser& parser) {
   Device d;
   d.id = s.text(0);
   d.enabled = s.text(1) == "enabled";
@@ -142,10 +239,10 @@ Device read_device(const Stmt& s) {
   d.auth.secondary_key = s.text(4);
   d.auth.primary = {s.text(5), s.text(6)};
   d.auth.secondary = {s.text(7), s.text(8)};
-  d.tags = json::parse(s.text(9));
-  d.desired = json::parse(s.text(10));
+  d.tags = parser.parse(s.view(9));
+  d.desired = parser.parse(s.view(10));
   d.desired_version = s.integer(11);
-  d.reported = json::parse(s.text(12));
+  d.reported = parser.parse(s.view(12));
   d.reported_version = s.integer(13);
   d.version = s.integer(14);
   d.etag = etag_for(s.integer(15));
@@ -160,7 +257,22 @@ Device read_device(const Stmt& s) {
 
 struct LocalHub::Db {
   sqlite3* handle = nullptr;
-  ~Db() { sqlite3_close_v2(handle); }
+  // Statements run once per device in bulk operations, prepared once per hub: preparing costs
+  // more than running them.
+  std::unordered_map<std::string, sqlite3_stmt*> statements;
+  JsonColumnParser parser;  // keeps its buffers from row to row
+
+  ~Db() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+    sqlite3_close_v2(handle);
+  }
+
+  // The cached statement for `sql`. One use at a time: the Stmt resets it when it goes out of scope.
+  Stmt cached(const std::string& sql) {
+    auto it = statements.find(sql);
+    if (it == statements.end()) it = statements.emplace(sql, prepare(handle, sql, SQLITE_PREPARE_PERSISTENT)).first;
+    return Stmt(handle, it->second);
+  }
 
   void exec(const char* sql) {
     char* msg = nullptr;
@@ -265,7 +377,7 @@ TimePoint LocalHub::now() {
 
 namespace {
 
-void insert_device(sqlite3* db, Device& d, TimePoint now) {
+void insert_device(LocalHub::Db& db, Device& d, TimePoint now) {
   if (d.auth.type == AuthType::sas) {
     // Like IoT Hub: empty keys ask the hub to generate them.
     if (d.auth.primary_key.empty()) d.auth.primary_key = random_key();
@@ -278,7 +390,7 @@ void insert_device(sqlite3* db, Device& d, TimePoint now) {
   d.created = d.updated = now;
   d.etag = etag_for(1);
   d.twin_etag = etag_for(1);
-  Stmt s(db, fmt::format("INSERT INTO devices ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
+  Stmt s = db.cached(fmt::format("INSERT INTO devices ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
   s.bind(1, d.id)
       .bind(2, std::string(d.enabled ? "enabled" : "disabled"))
       .bind(3, wire_auth(d.auth.type))
@@ -301,16 +413,16 @@ void insert_device(sqlite3* db, Device& d, TimePoint now) {
   s.step();
 }
 
-std::optional<Device> find_device(sqlite3* db, std::string_view id) {
-  Stmt s(db, fmt::format("SELECT {} FROM devices WHERE id = ?", k_columns));
+std::optional<Device> find_device(LocalHub::Db& db, std::string_view id) {
+  Stmt s = db.cached(fmt::format("SELECT {} FROM devices WHERE id = ?", k_columns));
   s.bind(1, std::string(id));
   if (!s.step()) return std::nullopt;
-  return read_device(s);
+  return read_device(s, db.parser);
 }
 
 // Writes every mutable column of `d` back (the caller has bumped versions).
-void store_device(sqlite3* db, const Device& d, std::int64_t identity_version, TimePoint now) {
-  Stmt s(db,
+void store_device(LocalHub::Db& db, const Device& d, std::int64_t identity_version, TimePoint now) {
+  Stmt s = db.cached(
          "UPDATE devices SET status=?, auth_type=?, primary_key=?, secondary_key=?, primary_sha1=?, primary_sha256=?, "
          "secondary_sha1=?, secondary_sha256=?, tags=?, desired=?, desired_version=?, reported=?, reported_version=?, "
          "version=?, identity_version=?, updated_ms=? WHERE id=?");
@@ -349,11 +461,11 @@ void check_id(std::string_view id) {
 Device LocalHub::create(const Device& spec) {
   check_id(spec.id);
   WriteTxn txn(*db_);
-  if (find_device(db_->handle, spec.id))
+  if (find_device(*db_, spec.id))
     throw Error::conflict(fmt::format("device '{}' already exists", spec.id),
                           "Change it with 'aiot device update', or re-run an import with --update.");
   Device d = spec;
-  insert_device(db_->handle, d, now());
+  insert_device(*db_, d, now());
   txn.commit();
   return d;
 }
@@ -367,10 +479,10 @@ std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, Impo
     ImportResult r;
     try {
       check_id(spec.id);
-      auto existing = find_device(db_->handle, spec.id);
+      auto existing = find_device(*db_, spec.id);
       if (!existing) {
         Device d = spec;
-        insert_device(db_->handle, d, now);
+        insert_device(*db_, d, now);
         r.outcome = RowOutcome::created;
         r.device = std::move(d);
       } else if (same_content(*existing, spec)) {
@@ -404,7 +516,7 @@ std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, Impo
           ++d.desired_version;
         }
         if (twin_changed) ++d.version;
-        store_device(db_->handle, d, identity_version, now);
+        store_device(*db_, d, identity_version, now);
         d.etag = etag_for(identity_version);
         d.twin_etag = etag_for(d.version);
         d.updated = now;
@@ -423,7 +535,7 @@ std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, Impo
 }
 
 Device LocalHub::get(std::string_view id) {
-  auto d = find_device(db_->handle, id);
+  auto d = find_device(*db_, id);
   if (!d) throw not_found(id);
   return *d;
 }
@@ -438,13 +550,13 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   Stmt s(db_->handle, sql);
   for (size_t i = 0; i < params.size(); ++i) s.bind_json(static_cast<int>(i + 1), params[i]);
   std::vector<Device> out;
-  while (s.step()) out.push_back(read_device(s));
+  while (s.step()) out.push_back(read_device(s, db_->parser));
   return out;
 }
 
 namespace {
 // Applies one update inside the caller's transaction.
-Device apply_update(sqlite3* db, const DeviceUpdate& u, TimePoint now) {
+Device apply_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
   auto found = find_device(db, u.id);
   if (!found) throw not_found(u.id);
   Device d = std::move(*found);
@@ -458,23 +570,40 @@ Device apply_update(sqlite3* db, const DeviceUpdate& u, TimePoint now) {
     ++identity_version;
     identity_changed = true;
   }
-  json tags = d.tags;
-  if (!u.tags_patch.empty()) tags.merge_patch(u.tags_patch);
-  json desired = d.desired;
-  if (!u.desired_patch.empty()) desired.merge_patch(u.desired_patch);
+  // An empty patch changes nothing: no copy to merge into and compare (bulk updates patch one of the two).
   bool twin_changed = false;
-  if (tags != d.tags) {
-    d.tags = std::move(tags);
-    twin_changed = true;
+  if (!u.tags_patch.empty()) {
+    json tags = d.tags;
+    tags.merge_patch(u.tags_patch);
+    if (tags != d.tags) {
+      d.tags = std::move(tags);
+      twin_changed = true;
+    }
   }
-  if (desired != d.desired) {
-    d.desired = std::move(desired);
-    ++d.desired_version;
-    twin_changed = true;
+  if (!u.desired_patch.empty()) {
+    json desired = d.desired;
+    desired.merge_patch(u.desired_patch);
+    if (desired != d.desired) {
+      d.desired = std::move(desired);
+      ++d.desired_version;
+      twin_changed = true;
+    }
   }
   if (twin_changed) ++d.version;
   if (twin_changed || identity_changed) {
-    store_device(db, d, identity_version, now);
+    // Only the columns an update can change: reported and the credentials stay as they are.
+    Stmt s = db.cached(
+        "UPDATE devices SET status=?, tags=?, desired=?, desired_version=?, version=?, identity_version=?, "
+        "updated_ms=? WHERE id=?");
+    s.bind(1, std::string(d.enabled ? "enabled" : "disabled"))
+        .bind(2, d.tags.dump())
+        .bind(3, d.desired.dump())
+        .bind(4, d.desired_version)
+        .bind(5, d.version)
+        .bind(6, identity_version)
+        .bind(7, to_ms(now))
+        .bind(8, d.id);
+    s.step();
     d.updated = now;
   }
   d.etag = etag_for(identity_version);
@@ -486,7 +615,7 @@ Device apply_update(sqlite3* db, const DeviceUpdate& u, TimePoint now) {
 Device LocalHub::update(const DeviceUpdate& u) {
   TimePoint now = this->now();
   WriteTxn txn(*db_);
-  Device d = apply_update(db_->handle, u, now);
+  Device d = apply_update(*db_, u, now);
   txn.commit();
   return d;
 }
@@ -499,7 +628,7 @@ std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> up
   for (const auto& u : updates) {
     ImportResult r;
     try {
-      r.device = apply_update(db_->handle, u, now);
+      r.device = apply_update(*db_, u, now);
       r.outcome = RowOutcome::updated;
     } catch (const Error& e) {
       if (e.code() == ExitCode::unavailable) throw;
@@ -513,7 +642,7 @@ std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> up
 
 void LocalHub::remove(std::string_view id, std::string_view if_match) {
   WriteTxn txn(*db_);
-  auto d = find_device(db_->handle, id);
+  auto d = find_device(*db_, id);
   if (!d) throw not_found(id);
   if (!if_match.empty() && if_match != "*" && if_match != d->twin_etag && if_match != d->etag)
     throw Error::precondition(fmt::format("device '{}' changed since etag {}", id, if_match));
@@ -524,7 +653,7 @@ void LocalHub::remove(std::string_view id, std::string_view if_match) {
 }
 
 namespace {
-Device apply_reported(sqlite3* db, std::string_view id, const json& patch, TimePoint now) {
+Device apply_reported(LocalHub::Db& db, std::string_view id, const json& patch, TimePoint now) {
   auto found = find_device(db, id);
   if (!found) throw not_found(id);
   Device d = std::move(*found);
@@ -545,7 +674,7 @@ Device apply_reported(sqlite3* db, std::string_view id, const json& patch, TimeP
 Device LocalHub::patch_reported(std::string_view id, const json& patch) {
   TimePoint now = this->now();
   WriteTxn txn(*db_);
-  Device d = apply_reported(db_->handle, id, patch, now);
+  Device d = apply_reported(*db_, id, patch, now);
   txn.commit();
   return d;
 }
