@@ -90,6 +90,18 @@ TEST_CASE("aws rollout: limits AWS cannot express are clamped, absent ones omitt
   CHECK(abort_config({0.1234, 0})["criteriaList"][0]["minNumberOfExecutedThings"] == 1);
 }
 
+TEST_CASE("aws rollout: when the last device of a wave is notified") {
+  // A minute's worth at the start of each minute: 80 at 200/min all in minute 0; 1500 at AWS's
+  // default 1000/min in minutes 0 and 1; 80 at 1/min in minutes 0..79.
+  CHECK(notify_span(80, 200) == std::chrono::minutes(0));
+  CHECK(notify_span(1500, 0) == std::chrono::minutes(1));
+  CHECK(notify_span(1000, 0) == std::chrono::minutes(0));
+  CHECK(notify_span(80, 1) == std::chrono::minutes(79));
+  CHECK(notify_span(0, 1) == std::chrono::minutes(0));
+  CHECK(max_per_minute(0) == 1000);
+  CHECK(max_per_minute(2.7) == 2);
+}
+
 TEST_CASE("aws rollout: the record rides in the shadow as one JSON text") {
   // Depth 9 here: a shadow allows 8 levels, the text is one level.
   json record = {{"rollout", "r"}, {"waves", {{{"gates", {{"install", {{"looks", {{{"agg", 0.5}}}}}}}}}}}};

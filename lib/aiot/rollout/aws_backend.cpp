@@ -64,8 +64,7 @@ hub::aws::JobSpec wave_job(const std::string& id, const std::vector<std::string>
   spec.target_selection = "SNAPSHOT";
   if (per_minute > 0) {
     // AWS takes 1..1000 a minute; a slower rate cannot be said, a faster one is AWS's default anyway.
-    auto rate = static_cast<std::int64_t>(std::clamp(std::floor(per_minute), 1.0, 1000.0));
-    spec.rollout_config = {{"maximumPerMinute", rate}};
+    spec.rollout_config = {{"maximumPerMinute", max_per_minute(per_minute)}};
   }
   if (install_timeout.count() > 0) {
     auto minutes = (install_timeout.count() + 59'999) / 60'000;
@@ -73,6 +72,17 @@ hub::aws::JobSpec wave_job(const std::string& id, const std::vector<std::string>
   }
   if (abort) spec.abort_config = abort_config(*abort);
   return spec;
+}
+
+std::int64_t max_per_minute(double per_minute) {
+  if (per_minute <= 0) return 1000;  // AWS's default
+  return static_cast<std::int64_t>(std::clamp(std::floor(per_minute), 1.0, 1000.0));
+}
+
+std::chrono::milliseconds notify_span(std::size_t devices, double per_minute) {
+  if (devices == 0) return std::chrono::milliseconds(0);
+  auto rate = static_cast<std::size_t>(max_per_minute(per_minute));
+  return std::chrono::minutes((devices + rate - 1) / rate - 1);
 }
 
 json record_shadow_state(const json& record) { return {{"reported", {{"record", record.dump()}}}}; }
@@ -300,6 +310,7 @@ class AwsRolloutBackend final : public Backend {
   }
 
   bool paces_natively() const override { return true; }
+  bool times_out_natively() const override { return true; }
 
   DispatchResult dispatch_wave(const WaveDispatch& d) override {
     const std::string version = d.model.value("version", std::string());
@@ -312,7 +323,7 @@ class AwsRolloutBackend final : public Backend {
     auto spec = ra::wave_job(entry.id, group_arns(entry.groups), d.model, d.per_minute, d.install_timeout, d.abort,
                              fmt::format("aiot rollout {}: wave {} -> {}", d.rollout, d.wave, version));
     bool created = create_job(d.rollout, entry, spec);
-    return {created ? d.wave_size : 0, {entry.id}};
+    return {created ? d.wave_size : 0, {entry.id}, ra::notify_span(d.wave_size, d.per_minute)};
   }
 
   RevertResult revert(const RevertRequest& r) override {

@@ -64,6 +64,12 @@ hub::aws::JobSpec wave_job(const std::string& id, const std::vector<std::string>
                            double per_minute, std::chrono::milliseconds install_timeout,
                            const std::optional<AbortBackstop>& abort, const std::string& description);
 
+// maximumPerMinute for rate.perMinute: 1..1000, AWS's default 1000 when there is no rate.
+std::int64_t max_per_minute(double per_minute);
+// How long after CreateJob the last of `devices` executions is rolled out at that rate (AWS
+// releases a minute's worth at the start of each minute).
+std::chrono::milliseconds notify_span(std::size_t devices, double per_minute);
+
 // The record in the shadow: {"reported": {"record": "<canonical JSON text>"}} and back (nullopt
 // when the shadow document holds no record).
 json record_shadow_state(const json& record);

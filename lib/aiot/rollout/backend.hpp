@@ -81,6 +81,8 @@ struct WaveDispatch {
 struct DispatchResult {
   std::size_t changed = 0;                 // devices (or for a job: targets) actually handed the version now
   std::vector<std::string> provider_ids;   // jobs created (AWS), for the journal
+  // A hub that paces natively: how long after the dispatch its last device is due to be notified.
+  std::chrono::milliseconds notify_span{0};
 };
 
 // A rollback: the waves whose devices go back to the baseline.
@@ -120,6 +122,9 @@ class Backend {
   // True when the hub paces a wave itself (AWS IoT Jobs: maximumPerMinute): the controller then
   // hands the whole wave over in one dispatch instead of batching it under rate limits.
   virtual bool paces_natively() const { return false; }
+  // True when the hub times installs out itself (AWS: the job's in-progress timeout) and reports
+  // that as a failed install: the controller then applies no timeout of its own to the outcome.
+  virtual bool times_out_natively() const { return false; }
   // Hands the model to the wave's devices. Idempotent: devices (or a job) that already have it are
   // untouched. Without native pacing `devices` is the batch and only those are written.
   virtual DispatchResult dispatch_wave(const WaveDispatch& dispatch) = 0;

@@ -274,6 +274,15 @@ ThresholdLook stored_look(const json& past) {
   return pl;
 }
 
+// The install timeout the controller applies itself. A hub that times installs out natively (AWS:
+// the job's in-progress timeout makes an execution TIMED_OUT, read as failed) is left to it: a
+// device whose execution is still queued there was not asked to install yet, so time since the
+// dispatch says nothing about it (bake.max still bounds the wave).
+std::chrono::milliseconds outcome_timeout(const Backend& backend, const RolloutSpec& spec) {
+  if (backend.times_out_natively()) return std::chrono::hours(24 * 365 * 100);
+  return spec.install_timeout;
+}
+
 std::int64_t looks_in_wave(const RolloutSpec& spec, const WaveSpec& w) {
   if (!spec.analysis.bonferroni) return 1;
   auto span = w.bake_max.count() > 0 ? w.bake_max : std::max(w.bake_min, spec.analysis.interval);
@@ -306,7 +315,8 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
     GateResult r;
     switch (g.type) {
       case GateType::outcome:
-        r = outcome_gate(count_outcomes(canary, target, dispatched, l.now, l.spec.install_timeout), outcome_params(g, looks));
+        r = outcome_gate(count_outcomes(canary, target, dispatched, l.now, outcome_timeout(deps_.backend, l.spec)),
+                         outcome_params(g, looks));
         break;
       case GateType::threshold: {
         std::string metric = g.params.value("metric", std::string());
@@ -507,9 +517,9 @@ std::optional<AbortBackstop> abort_backstop(const RolloutSpec& spec) {
 }  // namespace
 
 // A hub that paces a wave itself (AWS IoT Jobs) gets the whole wave in one dispatch, with the rate,
-// the install timeout and the outcome gate as a backstop. The hub then notifies devices over
-// wave / perMinute minutes, so the bake and the install timeout run from when the last device is
-// expected to be notified, as they run from the last batch when aiot paces.
+// the install timeout and the outcome gate as a backstop. The hub then notifies the devices over
+// some minutes (DispatchResult::notify_span), so the bake runs from when the last device is due to
+// be notified, as it runs from the last batch when aiot paces.
 StepResult Controller::dispatch_wave_whole(Loaded& l, std::size_t w, bool resumed) {
   auto& wave = l.s()["waves"][w];
   const std::string wave_name = wave["name"];
@@ -533,9 +543,7 @@ StepResult Controller::dispatch_wave_whole(Loaded& l, std::size_t w, bool resume
   request.abort = abort_backstop(l.spec);
   auto result = deps_.backend.dispatch_wave(request);
   TimePoint started = parse_ts(wave["dispatchStartedAt"]);
-  auto pacing = std::chrono::milliseconds(0);
-  if (l.spec.rate.per_minute > 0 && total > 0)
-    pacing = std::chrono::minutes(static_cast<std::int64_t>(std::ceil(static_cast<double>(total) / l.spec.rate.per_minute)) - 1);
+  const auto pacing = result.notify_span;
   wave["batches"] = 1;
   wave["dispatched"] = total;
   wave["lastBatchAt"] = ts(started);
@@ -919,7 +927,7 @@ json Controller::status(const std::string& rollout) {
           counts[k] = counts.value(k, 0) + 1;
           continue;
         }
-        switch (device_outcome(d, target, dispatched, now, spec.install_timeout)) {
+        switch (device_outcome(d, target, dispatched, now, outcome_timeout(deps_.backend, spec))) {
           case DeviceOutcome::succeeded: k = "succeeded"; break;
           case DeviceOutcome::failed: k = "failed"; break;
           case DeviceOutcome::timed_out: k = "timed_out"; break;
