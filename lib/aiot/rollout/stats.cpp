@@ -276,26 +276,41 @@ ShiftEstimate hodges_lehmann(std::span<const double> canary, std::span<const dou
       diffs.push_back(canary[i] - baseline[j]);
     }
   }
-  std::sort(diffs.begin(), diffs.end());
   out.pairs_used = static_cast<std::int64_t>(diffs.size());
-
-  // The 0-based order statistic r of the full set of m·n differences.
-  auto order_stat = [&](std::int64_t r) -> double {
-    if (!out.subsampled) {
-      return diffs[static_cast<std::size_t>(r)];
-    }
-    const double pos = static_cast<double>(r) * static_cast<double>(out.pairs_used - 1) /
-                       static_cast<double>(out.pairs - 1);
-    return diffs[static_cast<std::size_t>(std::llround(pos))];
-  };
-
   const std::int64_t mn = out.pairs;
-  out.estimate = (order_stat((mn - 1) / 2) + order_stat(mn / 2)) / 2.0;
-
   const double md = static_cast<double>(m);
   const double nd = static_cast<double>(n);
   const double mnd = md * nd;
   out.k = static_cast<std::int64_t>(std::floor(mnd / 2.0 - z * std::sqrt(mnd * (md + nd + 1.0) / 12.0)));
+
+  // Where the 0-based order statistic r of the full set of m·n differences sits in `diffs`.
+  auto position = [&](std::int64_t r) -> std::size_t {
+    if (!out.subsampled) {
+      return static_cast<std::size_t>(r);
+    }
+    const double pos = static_cast<double>(r) * static_cast<double>(out.pairs_used - 1) /
+                       static_cast<double>(out.pairs - 1);
+    return static_cast<std::size_t>(std::llround(pos));
+  };
+  // Only up to four order statistics are read: select them (linear) instead of sorting up to a
+  // million differences, which was a sixth of a gate look over a 5,500-device wave. Selecting the
+  // positions in increasing order leaves each one holding what a full sort would put there.
+  std::vector<std::size_t> wanted = {position((mn - 1) / 2), position(mn / 2)};
+  if (out.k >= 0) {
+    wanted.push_back(position(out.k));
+    wanted.push_back(position(mn - out.k - 1));
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  auto from = diffs.begin();
+  for (std::size_t at : wanted) {
+    auto nth = diffs.begin() + static_cast<std::ptrdiff_t>(at);
+    std::nth_element(from, nth, diffs.end());
+    from = nth + 1;
+  }
+  auto order_stat = [&](std::int64_t r) -> double { return diffs[position(r)]; };
+
+  out.estimate = (order_stat((mn - 1) / 2) + order_stat(mn / 2)) / 2.0;
   if (out.k < 0) {
     // Even the extreme differences do not reach this confidence: no finite interval.
     out.attainable = false;
