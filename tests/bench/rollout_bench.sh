@@ -3,9 +3,11 @@
 # `aiot rollout plan` (target <= 1 s) and of single `aiot rollout reconcile` steps across a whole
 # rollout (target <= 200 ms each); then, through `aiot hub serve --api azure -v`, the HTTP requests
 # one gate-evaluating reconcile step makes for a canary wave of 100 and of 5,000 devices (must not
-# grow with the wave). Writes tests/bench/RESULTS-rollout.md. Run by hand, never from ctest:
+# grow with the wave); the same through `aiot hub serve --api aws -v`. Writes
+# tests/bench/RESULTS-rollout.md. Run by hand, never from ctest:
 #
 #   AIOT=build-rollout/cmd/aiot bash tests/bench/rollout_bench.sh
+#   AWS_ONLY=1 AIOT=... bash tests/bench/rollout_bench.sh   # only the AWS part: rewrites its section
 #
 # Environment: DEVICES (10000), RESULTS (output file), BUILD_TYPE (label, default from CMakeCache.txt).
 set -euo pipefail
@@ -69,6 +71,100 @@ YAML
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}'; }
 maxof() { sort -n | tail -1; }
+
+# ---- AWS IoT: requests per gate evaluation through `aiot hub serve --api aws -v` ----------------
+# The section between the markers in $RESULTS is (re)written by aws_section, the rest is left alone.
+aws_requests_for_wave() { # CANARY_SIZE -> "requests_in_look_step requests_of_apply look_wall_ms look_cpu_ms"
+  local size=$1 hub="$work/aws-$1.db" log="$work/aws-emu-$1.log"
+  AIOT_HUB="local:$hub" "$AIOT" -q sim fleet --devices "$DEVICES" --seed 7 >/dev/null
+  AIOT_HUB="local:$hub" "$AIOT" -q sim advance 1h >/dev/null
+  rm -f "$work/aws.port"
+  "$AIOT" -v hub serve --api aws --port 0 --port-file "$work/aws.port" --credentials-out "$work/aws.credentials" \
+    --hub "local:$hub" </dev/null >"$log" 2>&1 &
+  EMU_PID=$!
+  for _ in $(seq 1 200); do [[ -s "$work/aws.port" && -s "$work/aws.credentials" ]] && break; sleep 0.05; done
+  local endpoint="http://127.0.0.1:$(cat "$work/aws.port")"
+  aws_env=(env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$endpoint" AWS_SHARED_CREDENTIALS_FILE="$work/aws.credentials"
+           AWS_PROFILE=aiot-emulator AWS_CONFIG_FILE=/dev/null)
+  # AwsHub::list reads shadows only for a condition on properties; the plan needs reported versions.
+  spec "aws-$size" 3.0 "$size" | sed 's/^  baseline:/  targets: {query: "IS_DEFINED(properties.reported.aiot.ota.version)"}\n  baseline:/' > "aws$size.yaml"
+  sim_now() { AIOT_HUB="local:$hub" "$AIOT" sim status -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["simTime"])'; }
+  local before after apply_requests look_requests w c
+  sleep 2
+  before=$(grep -c ' /' "$log" || true)
+  "${aws_env[@]}" AIOT_NOW="$(sim_now)" "$AIOT" -q rollout apply -f "aws$size.yaml" --allow-underpowered >/dev/null 2>"$work/aws-apply-$size.err" \
+    || echo "warning: apply through AWS failed: $(tail -3 "$work/aws-apply-$size.err")" >&2
+  sleep 2  # the emulator logs a request after answering it: let the log catch up
+  after=$(grep -c ' /' "$log" || true)
+  apply_requests=$((after - before))
+  AIOT_HUB="local:$hub" "$AIOT" -q sim advance 1h >/dev/null
+  sleep 2
+  before=$(grep -c ' /' "$log" || true)
+  read -r w c < <(timed "${aws_env[@]}" AIOT_NOW="$(sim_now)" "$AIOT" -q rollout reconcile "aws-$size" -o json)
+  cp "$work/.out" "$work/aws-look-$size.json"
+  echo "AWS look step, canary $size: $(cat "$work/aws-look-$size.json") $(tail -2 "$work/.err")" >&2
+  sleep 2
+  after=$(grep -c ' /' "$log" || true)
+  look_requests=$((after - before))
+  # Request lines only (before/after count them; the log also has start-up lines).
+  grep ' /' "$log" | sed -n "$((before + 1)),${after}p" | awk '{print $2, $3}' | sed -E 's/\?name=/ shadow=/; s/\?.*//; s#/things/[^/ ]+/shadow#/things/{thing}/shadow#; s#/jobs/[^/ ]+#/jobs/{id}#; s#/thing-groups/[^/ ]+#/thing-groups/{group}#' \
+    | sort | uniq -c | sort -rn > "$work/aws-look-$size.txt"
+  unset -f sim_now
+  kill "$EMU_PID" 2>/dev/null; wait "$EMU_PID" 2>/dev/null || true; EMU_PID=""
+  echo "$look_requests $apply_requests $w $c"
+}
+
+aws_section() {
+  echo "== requests per gate evaluation through the AWS emulator" >&2
+  local l100 a100 w100 c100 l5000 a5000 w5000 c5000
+  read -r l100 a100 w100 c100 < <(aws_requests_for_wave 100)
+  read -r l5000 a5000 w5000 c5000 < <(aws_requests_for_wave 5000)
+  echo "AWS requests per look step: wave 100: $l100, wave 5000: $l5000 (apply: $a100, $a5000)" >&2
+  local section="$work/aws-section.md"
+  cat > "$section" <<MD
+<!-- aws: written by rollout_bench.sh (aws_section) -->
+## Requests per gate evaluation through \`aiot hub serve --api aws\`
+
+Measured on $(date -u +%Y-%m-%d) (load average $(cut -d' ' -f1-3 /proc/loadavg), aiot built $BUILD_TYPE): a fleet of
+$DEVICES simulated devices behind the AWS emulator (\`-v\` logs one line per request, counted), the same
+spec as above, the rollout driven with \`--hub aws\` and \`AIOT_NOW\` pinned to the simulator's clock. One
+reconcile step that evaluates the canary's gates (all four gate types), for a canary of 100 and of
+5,000 devices (wall and CPU of that step: the client paces each AWS operation at its default TPS):
+
+| canary wave | requests in the look step | wall / CPU of the look step | requests of \`apply\` (cohort, groups of every planned device, record, canary job) |
+|---|---|---|---|
+| 100 devices | $l100 | $w100 ms / $c100 ms | $a100 |
+| 5,000 devices | $l5000 | $w5000 ms / $c5000 ms | $a5000 |
+
+Requests of the look step, 100-device canary:
+
+\`\`\`
+$(cat "$work/aws-look-100.txt")
+\`\`\`
+
+Requests of the look step, 5,000-device canary:
+
+\`\`\`
+$(cat "$work/aws-look-5000.txt")
+\`\`\`
+<!-- /aws -->
+MD
+  python3 - "$RESULTS" "$section" <<'PY'
+import re, sys, os
+path, section = sys.argv[1], open(sys.argv[2]).read().rstrip("\n") + "\n"
+text = open(path).read() if os.path.exists(path) else "# Rollout benchmarks\n"
+pattern = re.compile(r"<!-- aws:.*?<!-- /aws -->\n?", re.S)
+text = pattern.sub(lambda m: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+open(path + ".tmp", "w").write(text)
+os.replace(path + ".tmp", path)
+PY
+  echo "wrote the AWS section of $RESULTS" >&2
+}
+
+if [[ -n "${AWS_ONLY:-}" ]]; then
+  aws_section
+  exit 0
+fi
 
 if [[ -z "${SKIP_LOCAL:-}" ]]; then
 echo "== local fleet of $DEVICES devices" >&2
@@ -211,3 +307,4 @@ $(cat "$work/look-5000.txt")
 \`\`\`
 MD
 echo "wrote $RESULTS" >&2
+aws_section
