@@ -128,7 +128,7 @@ std::vector<std::string> candidates(const CompleteOptions& o, Context& ctx) {
     for (const auto& dev : ctx.hub().registry().list({.where = where, .limit = k_max_devices})) keep(dev.id);
   } else if (o.kind == "rollouts") {
     if (hub_file_missing(ctx)) return out;
-    for (const auto& name : aiot::rollout::make_registry_backend(ctx.hub())->rollouts()) keep(name);
+    for (const auto& name : aiot::rollout::make_backend(ctx.hub())->rollouts()) keep(name);
   }
   std::sort(out.begin(), out.end());
   return out;

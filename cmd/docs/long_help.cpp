@@ -205,6 +205,11 @@ const std::vector<LongHelp>& table() {
        "The controller's state lives in the hub, written with compare-and-swap under a lease, so any machine can "
        "drive or resume a rollout. Every transition is appended to a hash-chained journal whose head is mirrored "
        "in the hub. A failing critical gate rolls the devices back (or pauses or aborts, as the spec says).\n\n"
+       "On AWS IoT Core (--hub aws) the record is the named shadow aiot-rollout of the thing aiot-ctl-<name>, "
+       "waves and their controls are static thing groups, and each wave is one IoT job on its group: rate.perMinute "
+       "becomes maximumPerMinute, timeouts.install the in-progress timeout, and the outcome gate an abortConfig "
+       "backstop; rate.maxInFlight does not apply there. A rollback cancels the wave jobs still in progress and "
+       "sends the baseline as a new job. Fleet Indexing must index the aiot and aiot-health shadows.\n\n"
        "Exit status of apply --wait and reconcile: 0 succeeded, 3 rolled back or aborted, 6 still waiting "
        "(approval, or --timeout).",
        {

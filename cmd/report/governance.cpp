@@ -98,7 +98,7 @@ int run_governance(const GovernanceOptions& o, Context& ctx) {
       // Rollout controller records (aiot-ctl-<rollout>) are twins, not devices.
       std::erase_if(*in.devices, [](const hub::Device& d) { return d.tags.is_object() && d.tags.contains("aiotController"); });
       std::sort(in.devices->begin(), in.devices->end(), [](const auto& a, const auto& b) { return a.id < b.id; });
-      auto backend = aiot::rollout::make_registry_backend(hub);
+      auto backend = aiot::rollout::make_backend(hub);
       aiot::rollout::ControllerDeps deps{*backend, [&ctx] { return ctx.hub().now(); }, rollout::journal_dir(ctx), "aiot report"};
       aiot::rollout::Controller controller(std::move(deps));
       rep::load_journals(in, rollout::journal_dir(ctx), [&](const std::string& name) { return controller.hub_head(name); });
