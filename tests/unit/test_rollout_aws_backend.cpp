@@ -6,6 +6,7 @@
 
 #include "aiot/core/error.hpp"
 #include "aiot/rollout/aws_backend.hpp"
+#include "aiot/rollout/gate_inputs.hpp"
 
 using namespace aiot;
 using namespace aiot::rollout;
@@ -135,7 +136,7 @@ TEST_CASE("aws rollout: job execution statuses on the device contract") {
   CHECK(execution_effect("IN_PROGRESS") == ExecutionEffect::installing);
   CHECK(execution_effect("SUCCEEDED") == ExecutionEffect::succeeded);
   CHECK(execution_effect("FAILED") == ExecutionEffect::failed);
-  CHECK(execution_effect("TIMED_OUT") == ExecutionEffect::failed);
+  CHECK(execution_effect("TIMED_OUT") == ExecutionEffect::timed_out);
   CHECK(execution_effect("REJECTED") == ExecutionEffect::failed);
   CHECK(execution_effect("CANCELED") == ExecutionEffect::none);
   CHECK(execution_effect("REMOVED") == ExecutionEffect::none);
@@ -172,6 +173,16 @@ TEST_CASE("aws rollout: job execution statuses on the device contract") {
     d.reported["aiot"]["ota"] = {{"state", "installing"}, {"version", "2.1"}};
     apply_execution(d, ExecutionEffect::failed, k_model, at("2026-11-26T08:30:00Z"));
     CHECK(d.reported["aiot"]["ota"]["state"] == "failed");
+  }
+  SUBCASE("an execution AWS timed out is a timed-out install, not a failure") {
+    // The outcome gate's timeoutCountsAsFailure decides what it weighs, as on the other hubs.
+    d.reported["aiot"]["ota"] = {{"state", "installing"}, {"version", "2.1"}};
+    apply_execution(d, ExecutionEffect::timed_out, k_model, at("2026-11-26T09:30:00Z"));
+    CHECK(d.reported["aiot"]["ota"]["state"] == "timed_out");
+    TimePoint dispatched = at("2026-11-26T08:00:00Z");
+    // Before the CLI's own install timeout would say so: the hub's verdict is what counts.
+    CHECK(device_outcome(d, "2.1", dispatched, dispatched + std::chrono::minutes(5), std::chrono::hours(100)) ==
+          DeviceOutcome::timed_out);
   }
   SUBCASE("a canceled execution changes nothing") {
     auto before = d.reported;

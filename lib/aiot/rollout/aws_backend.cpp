@@ -133,7 +133,8 @@ json jobs_shadow_state(const std::vector<JobEntry>& jobs) {
 ExecutionEffect execution_effect(std::string_view status) {
   if (status == "QUEUED" || status == "IN_PROGRESS") return ExecutionEffect::installing;
   if (status == "SUCCEEDED") return ExecutionEffect::succeeded;
-  if (status == "FAILED" || status == "TIMED_OUT" || status == "REJECTED") return ExecutionEffect::failed;
+  if (status == "FAILED" || status == "REJECTED") return ExecutionEffect::failed;
+  if (status == "TIMED_OUT") return ExecutionEffect::timed_out;
   return ExecutionEffect::none;  // CANCELED, REMOVED: the device was never asked to install
 }
 
@@ -152,6 +153,7 @@ void apply_execution(hub::Device& device, ExecutionEffect effect, const json& mo
   const bool same_version = ota.value("version", std::string()) == version;
   const char* state = effect == ExecutionEffect::installing ? "installing"
                       : effect == ExecutionEffect::succeeded ? "succeeded"
+                      : effect == ExecutionEffect::timed_out ? "timed_out"
                                                               : "failed";
   // The device's own report of this version is newer than a queued execution (it reports the end
   // of the install before the job engine records it) and as new as a finished one: keep it.

@@ -89,13 +89,14 @@ std::vector<JobEntry> jobs_from_shadow(const json& shadow_document);
 json jobs_shadow_state(const std::vector<JobEntry>& jobs);
 
 // What a job execution status means for the device contract.
-enum class ExecutionEffect { none, installing, succeeded, failed };
-// QUEUED, IN_PROGRESS -> installing; SUCCEEDED -> succeeded; FAILED, TIMED_OUT, REJECTED -> failed;
+enum class ExecutionEffect { none, installing, succeeded, failed, timed_out };
+// QUEUED, IN_PROGRESS -> installing; SUCCEEDED -> succeeded; FAILED, REJECTED -> failed; TIMED_OUT ->
+// timed_out (kept apart so the outcome gate's timeoutCountsAsFailure decides, as on the other hubs);
 // CANCELED, REMOVED (never installed) and unknown -> none.
 ExecutionEffect execution_effect(std::string_view status);
 
 // Puts an execution onto a device as the controller reads it: desired.aiot.model = the job's model
-// and reported.aiot.ota = {state, version, ts} (state installing / succeeded / failed). When the
+// and reported.aiot.ota = {state, version, ts} (state installing / succeeded / failed / timed_out). When the
 // device's own report already says the same of that version (richer: its ts, error), it is kept,
 // so health reported after the install still counts as after it.
 void apply_execution(hub::Device& device, ExecutionEffect effect, const json& model, std::optional<TimePoint> at);

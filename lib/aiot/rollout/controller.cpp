@@ -403,14 +403,14 @@ bool holds_model(const hub::Device& d, const json& model) {
   return a.contains("model") && a["model"] == model;
 }
 
-// The device reached a final install state for this version (succeeded or failed).
+// The device reached a final install state for this version (succeeded, failed, or timed out by the hub).
 bool ota_final_for(const hub::Device& d, const std::string& version) {
   if (!d.reported.contains("aiot") || !d.reported["aiot"].is_object()) return false;
   const auto& a = d.reported["aiot"];
   if (!a.contains("ota") || !a["ota"].is_object()) return false;
   const auto& ota = a["ota"];
   auto state = ota.value("state", std::string());
-  return ota.value("version", std::string()) == version && (state == "succeeded" || state == "failed");
+  return ota.value("version", std::string()) == version && (state == "succeeded" || state == "failed" || state == "timed_out");
 }
 }  // namespace
 

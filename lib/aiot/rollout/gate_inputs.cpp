@@ -141,6 +141,8 @@ DeviceOutcome device_outcome(const hub::Device& d, const std::string& target_ver
   std::string state = ota.value("state", std::string());
   if (version == target_version && state == "succeeded") return DeviceOutcome::succeeded;
   if (version == target_version && state == "failed") return DeviceOutcome::failed;
+  // Hubs that time installs out themselves (AWS IoT's in-progress timeout) say so in the state.
+  if (version == target_version && state == "timed_out") return DeviceOutcome::timed_out;
   if (now - dispatched_at > install_timeout) return DeviceOutcome::timed_out;
   return DeviceOutcome::in_progress;
 }
