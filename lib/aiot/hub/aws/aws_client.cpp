@@ -531,20 +531,10 @@ void AwsClient::detach_thing_principal(const std::string& thing, const std::stri
 
 std::vector<std::string> AwsClient::list_thing_principals(const std::string& thing) {
   std::vector<std::string> out;
-  std::string token;
-  do {
-    Query q{{"maxResults", "100"}};
-    if (!token.empty()) {
-      q.emplace_back("nextToken", token);
-    }
-    auto j = parse_body(call(control_request("GET", "/things/" + seg(thing) + "/principals", q), "ListThingPrincipals"));
-    if (j.contains("principals") && j["principals"].is_array()) {
-      for (const auto& p : j["principals"]) {
-        out.push_back(p.get<std::string>());
-      }
-    }
-    token = json_string(j, "nextToken");
-  } while (!token.empty());
+  for (const auto& p : list_all("/things/" + seg(thing) + "/principals", {{"maxResults", "100"}}, "ListThingPrincipals",
+                                "principals")) {
+    out.push_back(p.get<std::string>());
+  }
   return out;
 }
 
@@ -631,25 +621,14 @@ void AwsClient::remove_thing_from_thing_group(const std::string& group, const st
 }
 
 std::vector<std::string> AwsClient::list_things_in_thing_group(const std::string& group, bool recursive) {
+  Query q{{"maxResults", "250"}};
+  if (recursive) {
+    q.emplace_back("recursive", "true");
+  }
   std::vector<std::string> out;
-  std::string token;
-  do {
-    Query q{{"maxResults", "250"}};
-    if (recursive) {
-      q.emplace_back("recursive", "true");
-    }
-    if (!token.empty()) {
-      q.emplace_back("nextToken", token);
-    }
-    auto j = parse_body(call(control_request("GET", "/thing-groups/" + seg(group) + "/things", q),
-                             "ListThingsInThingGroup"));
-    if (j.contains("things") && j["things"].is_array()) {
-      for (const auto& t : j["things"]) {
-        out.push_back(t.get<std::string>());
-      }
-    }
-    token = json_string(j, "nextToken");
-  } while (!token.empty());
+  for (const auto& t : list_all("/thing-groups/" + seg(group) + "/things", q, "ListThingsInThingGroup", "things")) {
+    out.push_back(t.get<std::string>());
+  }
   return out;
 }
 
@@ -760,25 +739,11 @@ json AwsClient::describe_job(const std::string& job_id) {
 }
 
 std::vector<json> AwsClient::list_job_executions(const std::string& job_id, const std::string& status) {
-  std::vector<json> out;
-  std::string token;
-  do {
-    Query q{{"maxResults", "250"}};
-    if (!status.empty()) {
-      q.emplace_back("status", status);
-    }
-    if (!token.empty()) {
-      q.emplace_back("nextToken", token);
-    }
-    auto j = parse_body(call(control_request("GET", "/jobs/" + seg(job_id) + "/things", q), "ListJobExecutionsForJob"));
-    if (j.contains("executionSummaries") && j["executionSummaries"].is_array()) {
-      for (const auto& e : j["executionSummaries"]) {
-        out.push_back(e);
-      }
-    }
-    token = json_string(j, "nextToken");
-  } while (!token.empty());
-  return out;
+  Query q{{"maxResults", "250"}};
+  if (!status.empty()) {
+    q.emplace_back("status", status);
+  }
+  return list_all("/jobs/" + seg(job_id) + "/things", q, "ListJobExecutionsForJob", "executionSummaries");
 }
 
 void AwsClient::cancel_job(const std::string& job_id, const std::string& reason_code, const std::string& comment,
@@ -798,23 +763,30 @@ void AwsClient::cancel_job(const std::string& job_id, const std::string& reason_
 }
 
 std::vector<json> AwsClient::list_jobs(const std::string& thing_group, const std::string& status) {
+  Query q{{"maxResults", "250"}};
+  if (!status.empty()) {
+    q.emplace_back("status", status);
+  }
+  if (!thing_group.empty()) {
+    q.emplace_back("thingGroupName", thing_group);
+  }
+  return list_all("/jobs", q, "ListJobs", "jobs");
+}
+
+// Every page of a control-plane list: `key`'s items, following nextToken.
+std::vector<json> AwsClient::list_all(const std::string& path, const Query& query, const std::string& operation,
+                                      const std::string& key) {
   std::vector<json> out;
   std::string token;
   do {
-    Query q{{"maxResults", "250"}};
-    if (!status.empty()) {
-      q.emplace_back("status", status);
-    }
-    if (!thing_group.empty()) {
-      q.emplace_back("thingGroupName", thing_group);
-    }
+    Query q = query;
     if (!token.empty()) {
       q.emplace_back("nextToken", token);
     }
-    auto j = parse_body(call(control_request("GET", "/jobs", q), "ListJobs"));
-    if (j.contains("jobs") && j["jobs"].is_array()) {
-      for (const auto& job : j["jobs"]) {
-        out.push_back(job);
+    auto j = parse_body(call(control_request("GET", path, q), operation));
+    if (j.contains(key) && j[key].is_array()) {
+      for (auto& item : j[key]) {
+        out.push_back(std::move(item));
       }
     }
     token = json_string(j, "nextToken");

@@ -243,6 +243,8 @@ class AwsClient {
 
  private:
   void sign(http::Request& request, const std::string& service) const;
+  std::vector<json> list_all(const std::string& path, const Query& query, const std::string& operation,
+                             const std::string& key);
 
   std::shared_ptr<http::Transport> transport_;
   Config config_;
