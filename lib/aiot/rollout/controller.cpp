@@ -412,6 +412,19 @@ bool ota_final_for(const hub::Device& d, const std::string& version) {
   auto state = ota.value("state", std::string());
   return ota.value("version", std::string()) == version && (state == "succeeded" || state == "failed" || state == "timed_out");
 }
+// What both dispatch paths hand the backend for wave w of the rollout's state.
+WaveDispatch wave_dispatch(const std::string& rollout, const json& state, std::size_t w, const std::string& op_id,
+                           std::size_t wave_size) {
+  WaveDispatch request;
+  request.rollout = rollout;
+  request.wave_index = w;
+  request.wave = state["waves"][w]["name"].get<std::string>();
+  request.op_id = op_id;
+  request.salt = state.value("createdAt", std::string());
+  request.model = state["artifact"];
+  request.wave_size = wave_size;
+  return request;
+}
 }  // namespace
 
 // Gives the version to the wave's next devices (in id order), within rate.maxInFlight (devices
@@ -464,15 +477,8 @@ StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
   if (first) wave["dispatchStartedAt"] = ts(l.now);
   l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
   l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-  WaveDispatch request;
-  request.rollout = l.name;
-  request.wave_index = w;
-  request.wave = wave_name;
-  request.op_id = op_id;
-  request.salt = l.s().value("createdAt", std::string());
-  request.model = artifact;
+  WaveDispatch request = wave_dispatch(l.name, l.s(), w, op_id, total);
   request.devices = std::move(next);
-  request.wave_size = total;
   const std::size_t batch_size = request.devices.size();
   std::size_t changed = deps_.backend.dispatch_wave(request).changed;
   given += batch_size;
@@ -530,14 +536,7 @@ StepResult Controller::dispatch_wave_whole(Loaded& l, std::size_t w, bool resume
   if (!wave.contains("dispatchStartedAt")) wave["dispatchStartedAt"] = ts(l.now);
   l.s()["pendingOp"] = {{"op", "dispatch"}, {"wave", w}, {"id", op_id}, {"at", ts(l.now)}};
   l.record.etag = deps_.backend.write(l.name, l.s(), l.record.etag);
-  WaveDispatch request;
-  request.rollout = l.name;
-  request.wave_index = w;
-  request.wave = wave_name;
-  request.op_id = op_id;
-  request.salt = l.s().value("createdAt", std::string());
-  request.model = artifact;
-  request.wave_size = total;
+  WaveDispatch request = wave_dispatch(l.name, l.s(), w, op_id, total);
   request.per_minute = l.spec.rate.per_minute;
   request.install_timeout = l.spec.install_timeout;
   request.abort = abort_backstop(l.spec);
