@@ -232,26 +232,12 @@ TEST_CASE("Hodges-Lehmann shift and interval") {
     CHECK(hl.k == 24);
     CHECK(hl.lower == 2.0);
     CHECK(hl.upper == 8.0);
-    CHECK_FALSE(hl.subsampled);
-    CHECK(hl.pairs_used == 100);
-
-    // Forced subsampling: deterministic for a seed, and the estimate stays near the truth.
-    HodgesLehmannOptions small;
-    small.max_pairs = 60;
-    const ShiftEstimate a = hodges_lehmann(c, b, k_z975, small);
-    const ShiftEstimate again = hodges_lehmann(c, b, k_z975, small);
-    CHECK(a.subsampled);
-    CHECK(a.pairs_used == 60);
-    CHECK(a.k == 24);  // k still from the full m and n
-    CHECK(a.estimate == again.estimate);
-    CHECK(a.lower == again.lower);
-    CHECK(a.upper == again.upper);
-    CHECK(a.estimate >= 3.0);
-    CHECK(a.estimate <= 7.0);
+    CHECK(hl.pairs == 100);
   }
-  SUBCASE("more than 10^6 pairs are subsampled") {
-    // 1001 × 1001 = 1,002,001 pairs > 10^6. c_i = b_i + 5, so the true shift is 5 and every
-    // difference is 5 + (i − j), symmetric around 5.
+  SUBCASE("exact at any size: every order statistic equals a brute-force sort") {
+    // 1001 × 1001 = 1,002,001 pairs with c_i = b_i + 5: every difference is 5 + (i − j), so the
+    // median is 5 and the values are heavily tied (2001 distinct values). k from the formula:
+    // mn/2 − 1.959964·√(mn·2003/12) = 501000.5 − 1.959964·12932.4 = 475653.18 → k = 475653.
     std::vector<double> c;
     std::vector<double> b;
     for (int i = 0; i < 1001; ++i) {
@@ -259,14 +245,42 @@ TEST_CASE("Hodges-Lehmann shift and interval") {
       c.push_back(i + 5);
     }
     const ShiftEstimate hl = hodges_lehmann(c, b, k_z975);
-    CHECK(hl.subsampled);
     CHECK(hl.pairs == 1'002'001);
-    CHECK(hl.pairs_used == k_hodges_lehmann_max_pairs);
-    CHECK(std::fabs(hl.estimate - 5.0) <= 3.0);  // 3 of a ±1000 range
-    CHECK(hl.lower < 5.0);
-    CHECK(hl.upper > 5.0);
-    CHECK(hl.lower > -30.0);
-    CHECK(hl.upper < 40.0);
+    CHECK(hl.estimate == 5.0);
+    CHECK(hl.k == 475653);
+    std::vector<double> all;
+    for (double x : c)
+      for (double y : b) all.push_back(x - y);
+    std::sort(all.begin(), all.end());
+    CHECK(hl.lower == all[static_cast<std::size_t>(hl.k)]);
+    CHECK(hl.upper == all[all.size() - 1 - static_cast<std::size_t>(hl.k)]);
+    // By counting: i − j = t in 1001 − |t| pairs; the cumulative count first passes k = 475653 at
+    // t = −26 and mn − k − 1 at t = +26, so the interval is 5 ∓ 26.
+    CHECK(hl.lower == -21.0);
+    CHECK(hl.upper == 31.0);
+  }
+  SUBCASE("exact on continuous, unsorted, unequal samples against brute force") {
+    // Irrational steps: no ties, so bisection has to narrow down to single differences.
+    std::vector<double> c;
+    std::vector<double> b;
+    for (int i = 0; i < 700; ++i) c.push_back(std::fmod(i * 0.6180339887498949, 1.0) * 40.0 + 3.0);
+    for (int j = 0; j < 523; ++j) b.push_back(std::fmod(j * 0.4142135623730951, 1.0) * 25.0);
+    const ShiftEstimate hl = hodges_lehmann(c, b, 1.0);
+    std::vector<double> all;
+    for (double x : c)
+      for (double y : b) all.push_back(x - y);
+    std::sort(all.begin(), all.end());
+    const std::size_t mn = all.size();
+    CHECK(hl.estimate == (all[(mn - 1) / 2] + all[mn / 2]) / 2.0);
+    CHECK(hl.lower == all[static_cast<std::size_t>(hl.k)]);
+    CHECK(hl.upper == all[mn - 1 - static_cast<std::size_t>(hl.k)]);
+    // One side of a single value, the other all equal: every difference is the same number.
+    const std::vector<double> one{2.5};
+    const std::vector<double> same(50, 1.0);
+    const ShiftEstimate flat = hodges_lehmann(one, same, 0.0);
+    CHECK(flat.estimate == 1.5);
+    CHECK(flat.lower == 1.5);
+    CHECK(flat.upper == 1.5);
   }
   const std::vector<double> empty;
   const std::vector<double> some{1.0};

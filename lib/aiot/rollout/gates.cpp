@@ -664,7 +664,7 @@ GateResult distribution_gate(std::span<const double> canary, std::span<const dou
   const double median_canary = median(c);
   const double median_baseline = median(b);
   const double band = params.tolerance * std::fabs(median_baseline);
-  const ShiftEstimate shift = hodges_lehmann(c, b, z, params.hodges_lehmann);
+  const ShiftEstimate shift = hodges_lehmann(c, b, z);
   const MannWhitney mw = mann_whitney(c, b);
   record["median_canary"] = median_canary;
   record["median_baseline"] = median_baseline;
@@ -673,12 +673,7 @@ GateResult distribution_gate(std::span<const double> canary, std::span<const dou
                      {"interval", interval_json(shift.lower, shift.upper)},
                      {"k", shift.k},
                      {"attainable", shift.attainable},
-                     {"pairs", shift.pairs},
-                     {"pairs_used", shift.pairs_used},
-                     {"subsampled", shift.subsampled}};
-  if (shift.subsampled) {
-    record["shift"]["seed"] = params.hodges_lehmann.seed;
-  }
+                     {"pairs", shift.pairs}};
   const double p_direction = params.direction == Direction::increase   ? mw.p_greater
                              : params.direction == Direction::decrease ? mw.p_less
                                                                        : mw.p_two_sided;

@@ -196,7 +196,6 @@ struct DistributionParams : GateCommon {
   double alpha = 0.05;                        // 1 − confidence
   std::int64_t looks = 1;
   std::int64_t min_samples = 30;              // devices per arm
-  HodgesLehmannOptions hodges_lehmann;
 };
 
 // Per-device values (one number per device, already aggregated per device). Non-finite values

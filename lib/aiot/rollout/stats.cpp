@@ -31,22 +31,6 @@ void require_finite(std::span<const double> values, const char* what) {
   }
 }
 
-// SplitMix64 (Steele, Lea, Flood 2014): fixed, portable output for a seed, unlike the
-// distributions of <random> whose results differ between standard libraries.
-class SplitMix64 {
- public:
-  explicit SplitMix64(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  std::uint64_t state_;
-};
-
 }  // namespace
 
 // ---- normal distribution -------------------------------------------------------------
@@ -240,76 +224,86 @@ MannWhitney mann_whitney(std::span<const double> canary, std::span<const double>
   return out;
 }
 
-ShiftEstimate hodges_lehmann(std::span<const double> canary, std::span<const double> baseline,
-                             double z, const HodgesLehmannOptions& options) {
+namespace {
+// How many differences c[i] − b[j] are ≤ t, for ascending c and b, in O(m + n): for a fixed i the
+// differences fall as j grows, so the qualifying j are a suffix of b whose start only moves right
+// as c[i] grows. fl(x − y) is monotone in both arguments, so this holds in floating point too.
+std::int64_t differences_at_most(std::span<const double> c, std::span<const double> b, double t) {
+  std::int64_t count = 0;
+  std::size_t j = 0;
+  const std::size_t n = b.size();
+  for (double ci : c) {
+    while (j < n && !(ci - b[j] <= t)) ++j;
+    count += static_cast<std::int64_t>(n - j);
+  }
+  return count;
+}
+
+// The 0-based order statistic r of all m·n differences c[i] − b[j] (ascending c and b), exactly,
+// without forming them: bisect on the value with the O(m + n) count above until at most m + n
+// differences are left in (lo, hi], then select among those. Selection among pairwise differences
+// in the manner of Monahan (1984), with bisection in place of his random pivots.
+double difference_order_statistic(std::span<const double> c, std::span<const double> b, std::int64_t r) {
+  double lo = c.front() - b.back();  // the smallest difference
+  std::int64_t at_most_lo = differences_at_most(c, b, lo);
+  if (at_most_lo > r) return lo;
+  double hi = c.back() - b.front();  // the largest difference
+  std::int64_t at_most_hi = static_cast<std::int64_t>(c.size() * b.size());
+  const auto few = static_cast<std::int64_t>(c.size() + b.size());
+  // Invariant: at_most_lo <= r < at_most_hi, so the answer lies in (lo, hi].
+  while (at_most_hi - at_most_lo > few) {
+    const double mid = lo / 2 + hi / 2;
+    if (!(mid > lo && mid < hi)) return hi;  // no double between them: every difference left is hi
+    const std::int64_t at_most_mid = differences_at_most(c, b, mid);
+    if (at_most_mid > r) {
+      hi = mid;
+      at_most_hi = at_most_mid;
+    } else {
+      lo = mid;
+      at_most_lo = at_most_mid;
+    }
+  }
+  // The differences in (lo, hi]: per i a run of j between the two suffix starts.
+  std::vector<double> left;
+  left.reserve(static_cast<std::size_t>(at_most_hi - at_most_lo));
+  std::size_t j_hi = 0;
+  std::size_t j_lo = 0;
+  const std::size_t n = b.size();
+  for (double ci : c) {
+    while (j_hi < n && !(ci - b[j_hi] <= hi)) ++j_hi;
+    while (j_lo < n && !(ci - b[j_lo] <= lo)) ++j_lo;
+    for (std::size_t j = j_hi; j < j_lo; ++j) left.push_back(ci - b[j]);
+  }
+  auto nth = left.begin() + (r - at_most_lo);
+  std::nth_element(left.begin(), nth, left.end());
+  return *nth;
+}
+}  // namespace
+
+ShiftEstimate hodges_lehmann(std::span<const double> canary, std::span<const double> baseline, double z) {
   if (canary.empty() || baseline.empty()) {
     throw Error::usage("Hodges-Lehmann needs values on both sides");
   }
   if (!(z >= 0.0) || std::isinf(z)) {
     throw Error::usage("Hodges-Lehmann needs a finite z >= 0");
   }
-  if (options.max_pairs < 1) {
-    throw Error::usage("Hodges-Lehmann max_pairs must be at least 1");
-  }
   require_finite(canary, "canary sample");
   require_finite(baseline, "baseline sample");
-  const auto m = static_cast<std::int64_t>(canary.size());
-  const auto n = static_cast<std::int64_t>(baseline.size());
+  std::vector<double> c(canary.begin(), canary.end());
+  std::vector<double> b(baseline.begin(), baseline.end());
+  std::sort(c.begin(), c.end());
+  std::sort(b.begin(), b.end());
+  const auto m = static_cast<std::int64_t>(c.size());
+  const auto n = static_cast<std::int64_t>(b.size());
   ShiftEstimate out;
   out.pairs = m * n;
-  out.subsampled = out.pairs > options.max_pairs;
-
-  std::vector<double> diffs;
-  if (!out.subsampled) {
-    diffs.reserve(static_cast<std::size_t>(out.pairs));
-    for (double c : canary) {
-      for (double b : baseline) {
-        diffs.push_back(c - b);
-      }
-    }
-  } else {
-    SplitMix64 rng(options.seed);
-    diffs.reserve(static_cast<std::size_t>(options.max_pairs));
-    for (std::int64_t s = 0; s < options.max_pairs; ++s) {
-      const auto i = static_cast<std::size_t>(rng.next() % static_cast<std::uint64_t>(m));
-      const auto j = static_cast<std::size_t>(rng.next() % static_cast<std::uint64_t>(n));
-      diffs.push_back(canary[i] - baseline[j]);
-    }
-  }
-  out.pairs_used = static_cast<std::int64_t>(diffs.size());
   const std::int64_t mn = out.pairs;
   const double md = static_cast<double>(m);
   const double nd = static_cast<double>(n);
   const double mnd = md * nd;
   out.k = static_cast<std::int64_t>(std::floor(mnd / 2.0 - z * std::sqrt(mnd * (md + nd + 1.0) / 12.0)));
 
-  // Where the 0-based order statistic r of the full set of m·n differences sits in `diffs`.
-  auto position = [&](std::int64_t r) -> std::size_t {
-    if (!out.subsampled) {
-      return static_cast<std::size_t>(r);
-    }
-    const double pos = static_cast<double>(r) * static_cast<double>(out.pairs_used - 1) /
-                       static_cast<double>(out.pairs - 1);
-    return static_cast<std::size_t>(std::llround(pos));
-  };
-  // Only up to four order statistics are read: select them (linear) instead of sorting up to a
-  // million differences, which was a sixth of a gate look over a 5,500-device wave. Selecting the
-  // positions in increasing order leaves each one holding what a full sort would put there.
-  std::vector<std::size_t> wanted = {position((mn - 1) / 2), position(mn / 2)};
-  if (out.k >= 0) {
-    wanted.push_back(position(out.k));
-    wanted.push_back(position(mn - out.k - 1));
-  }
-  std::sort(wanted.begin(), wanted.end());
-  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  auto from = diffs.begin();
-  for (std::size_t at : wanted) {
-    auto nth = diffs.begin() + static_cast<std::ptrdiff_t>(at);
-    std::nth_element(from, nth, diffs.end());
-    from = nth + 1;
-  }
-  auto order_stat = [&](std::int64_t r) -> double { return diffs[position(r)]; };
-
+  auto order_stat = [&](std::int64_t r) { return difference_order_statistic(c, b, r); };
   out.estimate = (order_stat((mn - 1) / 2) + order_stat(mn / 2)) / 2.0;
   if (out.k < 0) {
     // Even the extreme differences do not reach this confidence: no finite interval.

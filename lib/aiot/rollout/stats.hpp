@@ -77,24 +77,13 @@ struct MannWhitney {
 MannWhitney mann_whitney(std::span<const double> canary, std::span<const double> baseline,
                          bool continuity = true);
 
-// Above this many pairwise differences Hodges–Lehmann works on a seeded random sample of pairs.
-inline constexpr std::int64_t k_hodges_lehmann_max_pairs = 1'000'000;
-inline constexpr std::uint64_t k_hodges_lehmann_seed = 0x61696f7420686cULL;  // "aiot hl"
-
-struct HodgesLehmannOptions {
-  std::int64_t max_pairs = k_hodges_lehmann_max_pairs;
-  std::uint64_t seed = k_hodges_lehmann_seed;
-};
-
 struct ShiftEstimate {
   double estimate = 0.0;      // median of the m·n differences c_i − b_j
   double lower = 0.0;         // D(k+1), 1-based order statistic; −inf when not attainable
   double upper = 0.0;         // D(mn−k), 1-based order statistic; +inf when not attainable
   std::int64_t k = 0;         // ⌊mn/2 − z·√(mn(m+n+1)/12)⌋
   bool attainable = true;     // false when k < 0: the samples are too small for this confidence
-  bool subsampled = false;
   std::int64_t pairs = 0;     // m·n
-  std::int64_t pairs_used = 0;
 };
 
 // Hodges–Lehmann shift estimate and its distribution-free interval (normal approximation
@@ -102,14 +91,9 @@ struct ShiftEstimate {
 // interval is [D(k+1), D(mn−k)]; in 0-based vector terms [D[k], D[mn−k−1]]. For a two-sided
 // 1 − a interval pass z = z_{1−a/2}. Both samples must be non-empty.
 //
-// Subsampling: when m·n > options.max_pairs, exactly max_pairs pairs (i, j) are drawn with
-// replacement by SplitMix64 seeded with options.seed (index = next() mod size, bias < 2⁻⁴⁰),
-// and each order statistic D(r) of the full set is read from the sorted sample at 0-based
-// position round((r−1)·(K−1)/(mn−1)). k still comes from the full m and n, so the interval
-// keeps the width the real sample sizes justify; the sampling error of a quantile of 10⁶
-// pairs is about 0.0002 in probability, far below the interval's own width.
-ShiftEstimate hodges_lehmann(std::span<const double> canary, std::span<const double> baseline,
-                             double z, const HodgesLehmannOptions& options = {});
+// Exact at any size: each order statistic is selected among the m·n differences without forming
+// them, in O((m + n) log) time and O(m + n) memory (5,500 × 4,000 devices: 22·10⁶ pairs, ~1 ms).
+ShiftEstimate hodges_lehmann(std::span<const double> canary, std::span<const double> baseline, double z);
 
 // ---- repeated looks ------------------------------------------------------------------
 
