@@ -109,7 +109,8 @@ class Registry {
   virtual Device update(const DeviceUpdate& update) = 0;
   virtual void remove(std::string_view id, std::string_view if_match = {}) = 0;
   // Many twin updates at once (rollout membership and dispatch). One result per input; a failed row
-  // never stops the others. The default loops over update(); providers with a bulk path override it.
+  // never stops the others. The default loops over update(); providers with a bulk path override it
+  // and may leave ImportResult::device empty (callers of a bulk update check outcomes only).
   virtual std::vector<ImportResult> update_many(std::span<const DeviceUpdate> updates);
   // Hubs where a device's X.509 certificate is a resource of its own (AWS IoT: register it, attach
   // it and the device policy to the thing) take the PEM once it is issued and return the

@@ -300,6 +300,17 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
   auto canary = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name));
   // The control arm: this wave's matched control devices, still on the baseline.
   auto control = deps_.backend.members(l.name, MemberSelector::control_of(w));
+  // Which devices report health for their arm's version: decided once per look, not once per gate
+  // (two timestamp parses per device, for every gate, were a seventh of a look over 9,500 devices).
+  auto reporting = [](const std::vector<hub::Device>& arm, const std::string& version) {
+    std::vector<const hub::Device*> out;
+    out.reserve(arm.size());
+    for (const auto& d : arm)
+      if (reports_health_for(d, version)) out.push_back(&d);
+    return out;
+  };
+  const auto canary_reporting = reporting(canary, target);
+  const auto control_reporting = reporting(control, baseline);
   std::int64_t looks = looks_in_wave(l.spec, spec_wave);
   json results = json::object();
   auto& history = l.s()["waves"][w]["gates"];
@@ -321,9 +332,8 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
       case GateType::threshold: {
         std::string metric = g.params.value("metric", std::string());
         ThresholdLook look;
-        for (const auto& d : canary)
-          if (reports_health_for(d, target))
-            if (auto v = metric_value(d, metric)) look.values.push_back(*v);
+        for (const auto* d : canary_reporting)
+          if (auto v = metric_value(*d, metric)) look.values.push_back(*v);
         // Argo semantics count looks over the whole wave: each past look is kept as {aggregate, n}
         // and replayed as n copies of its aggregate, which evaluates to the same look result.
         auto params = threshold_params(g);
@@ -352,18 +362,16 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
       case GateType::proportion_vs_baseline: {
         std::string event = g.params.value("event", std::string());
         ProportionCounts c;
-        for (const auto& d : canary)
-          if (reports_health_for(d, target))
-            if (auto e = event_value(d, event)) {
-              ++c.canary_devices;
-              c.canary_events += *e ? 1 : 0;
-            }
-        for (const auto& d : control)
-          if (reports_health_for(d, baseline))
-            if (auto e = event_value(d, event)) {
-              ++c.baseline_devices;
-              c.baseline_events += *e ? 1 : 0;
-            }
+        for (const auto* d : canary_reporting)
+          if (auto e = event_value(*d, event)) {
+            ++c.canary_devices;
+            c.canary_events += *e ? 1 : 0;
+          }
+        for (const auto* d : control_reporting)
+          if (auto e = event_value(*d, event)) {
+            ++c.baseline_devices;
+            c.baseline_events += *e ? 1 : 0;
+          }
         r = proportion_gate(c, proportion_params(g, looks));
         break;
       }
@@ -374,12 +382,10 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
         std::string per_device = g.params.value("perDevice", std::string("median"));
         std::int64_t min_per_device = g.params.value("minPerDevice", std::int64_t{1});
         std::vector<double> cv, bv;
-        for (const auto& d : canary)
-          if (reports_health_for(d, target))
-            if (auto v = per_device_value(d, metric, per_device, min_per_device)) cv.push_back(*v);
-        for (const auto& d : control)
-          if (reports_health_for(d, baseline))
-            if (auto v = per_device_value(d, metric, per_device, min_per_device)) bv.push_back(*v);
+        for (const auto* d : canary_reporting)
+          if (auto v = per_device_value(*d, metric, per_device, min_per_device)) cv.push_back(*v);
+        for (const auto* d : control_reporting)
+          if (auto v = per_device_value(*d, metric, per_device, min_per_device)) bv.push_back(*v);
         r = distribution_gate(cv, bv, distribution_params(g, looks));
         break;
       }

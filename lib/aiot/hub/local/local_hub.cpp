@@ -555,60 +555,110 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
 }
 
 namespace {
-// Applies one update inside the caller's transaction.
-Device apply_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
-  auto found = find_device(db, u.id);
-  if (!found) throw not_found(u.id);
-  Device d = std::move(*found);
-  if (!u.if_match.empty() && u.if_match != d.twin_etag && u.if_match != "*")
-    throw Error::precondition(fmt::format("device '{}' changed since etag {} (now {})", u.id, u.if_match, d.twin_etag),
-                              "Read it again with 'aiot device show' and retry.");
-  std::int64_t identity_version = identity_version_of(d);
+// What a DeviceUpdate reads and writes: the twin's tags and desired state, the status and the
+// versions. Bulk updates read only these columns, not the reported state and credentials.
+struct UpdatableColumns {
+  std::string id;
+  bool enabled = true;
+  json tags;
+  json desired;
+  std::int64_t desired_version = 0;
+  std::int64_t version = 0;
+  std::int64_t identity_version = 0;
+};
+
+// Applies `u` to `c` inside the caller's transaction and writes the changed columns back; throws
+// on an etag mismatch.
+void apply_update_to(LocalHub::Db& db, const DeviceUpdate& u, UpdatableColumns& c, TimePoint now) {
+  if (!u.if_match.empty() && u.if_match != etag_for(c.version) && u.if_match != "*")
+    throw Error::precondition(
+        fmt::format("device '{}' changed since etag {} (now {})", u.id, u.if_match, etag_for(c.version)),
+        "Read it again with 'aiot device show' and retry.");
   bool identity_changed = false;
-  if (u.enabled && *u.enabled != d.enabled) {
-    d.enabled = *u.enabled;
-    ++identity_version;
+  if (u.enabled && *u.enabled != c.enabled) {
+    c.enabled = *u.enabled;
+    ++c.identity_version;
     identity_changed = true;
   }
   // An empty patch changes nothing: no copy to merge into and compare (bulk updates patch one of the two).
   bool twin_changed = false;
   if (!u.tags_patch.empty()) {
-    json tags = d.tags;
+    json tags = c.tags;
     tags.merge_patch(u.tags_patch);
-    if (tags != d.tags) {
-      d.tags = std::move(tags);
+    if (tags != c.tags) {
+      c.tags = std::move(tags);
       twin_changed = true;
     }
   }
   if (!u.desired_patch.empty()) {
-    json desired = d.desired;
+    json desired = c.desired;
     desired.merge_patch(u.desired_patch);
-    if (desired != d.desired) {
-      d.desired = std::move(desired);
-      ++d.desired_version;
+    if (desired != c.desired) {
+      c.desired = std::move(desired);
+      ++c.desired_version;
       twin_changed = true;
     }
   }
-  if (twin_changed) ++d.version;
+  if (twin_changed) ++c.version;
   if (twin_changed || identity_changed) {
     // Only the columns an update can change: reported and the credentials stay as they are.
     Stmt s = db.cached(
         "UPDATE devices SET status=?, tags=?, desired=?, desired_version=?, version=?, identity_version=?, "
         "updated_ms=? WHERE id=?");
-    s.bind(1, std::string(d.enabled ? "enabled" : "disabled"))
-        .bind(2, d.tags.dump())
-        .bind(3, d.desired.dump())
-        .bind(4, d.desired_version)
-        .bind(5, d.version)
-        .bind(6, identity_version)
+    s.bind(1, std::string(c.enabled ? "enabled" : "disabled"))
+        .bind(2, c.tags.dump())
+        .bind(3, c.desired.dump())
+        .bind(4, c.desired_version)
+        .bind(5, c.version)
+        .bind(6, c.identity_version)
         .bind(7, to_ms(now))
-        .bind(8, d.id);
+        .bind(8, c.id);
     s.step();
-    d.updated = now;
   }
-  d.etag = etag_for(identity_version);
+}
+
+Device apply_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
+  auto found = find_device(db, u.id);
+  if (!found) throw not_found(u.id);
+  Device d = std::move(*found);
+  UpdatableColumns c{.id = d.id,
+                     .enabled = d.enabled,
+                     .tags = std::move(d.tags),
+                     .desired = std::move(d.desired),
+                     .desired_version = d.desired_version,
+                     .version = d.version,
+                     .identity_version = identity_version_of(d)};
+  const std::int64_t version_before = c.version;
+  const std::int64_t identity_before = c.identity_version;
+  apply_update_to(db, u, c, now);
+  d.enabled = c.enabled;
+  d.tags = std::move(c.tags);
+  d.desired = std::move(c.desired);
+  d.desired_version = c.desired_version;
+  d.version = c.version;
+  if (c.version != version_before || c.identity_version != identity_before) d.updated = now;
+  d.etag = etag_for(c.identity_version);
   d.twin_etag = etag_for(d.version);
   return d;
+}
+
+// The narrow read of a bulk update: no reported state, no credentials, nothing returned.
+void apply_bulk_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
+  UpdatableColumns c{.id = u.id};
+  {
+    // Scoped: the read is reset before the row is written.
+    Stmt s = db.cached(
+        "SELECT status, tags, desired, desired_version, version, identity_version FROM devices WHERE id = ?");
+    s.bind(1, u.id);
+    if (!s.step()) throw not_found(u.id);
+    c.enabled = s.text(0) == "enabled";
+    c.tags = db.parser.parse(s.view(1));
+    c.desired = db.parser.parse(s.view(2));
+    c.desired_version = s.integer(3);
+    c.version = s.integer(4);
+    c.identity_version = s.integer(5);
+  }
+  apply_update_to(db, u, c, now);
 }
 }  // namespace
 
@@ -628,7 +678,7 @@ std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> up
   for (const auto& u : updates) {
     ImportResult r;
     try {
-      r.device = apply_update(*db_, u, now);
+      apply_bulk_update(*db_, u, now);
       r.outcome = RowOutcome::updated;
     } catch (const Error& e) {
       if (e.code() == ExitCode::unavailable) throw;
