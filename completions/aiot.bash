@@ -123,7 +123,7 @@ _aiot_options() {
     'sim advance') printf '%s\n' '--to' ;;
     'sim telemetry') printf '%s\n' '--out --hours --format --seed --interval --batch --defects --drift --bias --labels --label-rate --iothub --gzip --force' ;;
     'hub serve') printf '%s\n' '--api --port --bind --allow-non-loopback --port-file --credentials-out --throttle --faults --seed' ;;
-    'lineage audit') printf '%s\n' '-i --input --format --window --schemas --registry --journal --baseline --policy --openlineage --out --profile-out --fail-on --examples' ;;
+    'lineage audit') printf '%s\n' '-i --input --format --window --schemas --registry --journal --baseline --policy --openlineage --out --profile-out --fail-on --examples --threads' ;;
     'lineage merge') printf '%s\n' '--out --openlineage' ;;
     'report governance') printf '%s\n' '--period --out --format --policy --audits --labels --decisions --billing --energy --intensity --fail-on --no-hub' ;;
     'model add') printf '%s\n' '--name --version --uri --sign-key --card --triton --triton-version --triton-max-batch' ;;
@@ -252,6 +252,7 @@ _aiot_option_kind() {
     'lineage audit|--profile-out') printf '%s\n' 'file'; return ;;
     'lineage audit|--fail-on') printf '%s\n' 'text'; return ;;
     'lineage audit|--examples') printf '%s\n' 'text'; return ;;
+    'lineage audit|--threads') printf '%s\n' 'text'; return ;;
     'lineage merge|--out') printf '%s\n' 'file'; return ;;
     'lineage merge|--openlineage') printf '%s\n' 'text'; return ;;
     'report governance|--period') printf '%s\n' 'text'; return ;;

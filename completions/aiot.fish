@@ -190,31 +190,33 @@ function __aiot_takes_value --argument-names cmd_path opt
             return 0
         case 'lineage audit|--out' 'lineage audit|--profile-out' 'lineage audit|--fail-on' 'lineage audit|--examples'
             return 0
-        case 'lineage merge|--out' 'lineage merge|--openlineage' 'report governance|--period' 'report governance|--out'
+        case 'lineage audit|--threads' 'lineage merge|--out' 'lineage merge|--openlineage' 'report governance|--period'
             return 0
-        case 'report governance|--format' 'report governance|--policy' 'report governance|--audits' 'report governance|--labels'
+        case 'report governance|--out' 'report governance|--format' 'report governance|--policy' 'report governance|--audits'
             return 0
-        case 'report governance|--decisions' 'report governance|--billing' 'report governance|--energy' 'report governance|--intensity'
+        case 'report governance|--labels' 'report governance|--decisions' 'report governance|--billing' 'report governance|--energy'
             return 0
-        case 'report governance|--fail-on' 'model add|--name' 'model add|--version' 'model add|--uri'
+        case 'report governance|--intensity' 'report governance|--fail-on' 'model add|--name' 'model add|--version'
             return 0
-        case 'model add|--sign-key' 'model add|--card' 'model add|--triton' 'model add|--triton-version'
+        case 'model add|--uri' 'model add|--sign-key' 'model add|--card' 'model add|--triton'
             return 0
-        case 'model add|--triton-max-batch' 'model sign|-k' 'model sign|--key' 'model sign|--signature-out'
+        case 'model add|--triton-version' 'model add|--triton-max-batch' 'model sign|-k' 'model sign|--key'
             return 0
-        case 'model sign|--statement-out' 'model verify|-k' 'model verify|--key' 'model verify|--file'
+        case 'model sign|--signature-out' 'model sign|--statement-out' 'model verify|-k' 'model verify|--key'
             return 0
-        case 'model card|--metrics' 'model card|--out' 'model keygen|--out' 'model keygen|--public-out'
+        case 'model verify|--file' 'model card|--metrics' 'model card|--out' 'model keygen|--out'
             return 0
-        case 'model keygen|--algorithm' 'firmware add|--name' 'firmware add|--version' 'firmware add|--uri'
+        case 'model keygen|--public-out' 'model keygen|--algorithm' 'firmware add|--name' 'firmware add|--version'
             return 0
-        case 'firmware add|--sign-key' 'firmware sign|-k' 'firmware sign|--key' 'firmware sign|--signature-out'
+        case 'firmware add|--uri' 'firmware add|--sign-key' 'firmware sign|-k' 'firmware sign|--key'
             return 0
-        case 'firmware sign|--statement-out' 'firmware verify|-k' 'firmware verify|--key' 'firmware verify|--file'
+        case 'firmware sign|--signature-out' 'firmware sign|--statement-out' 'firmware verify|-k' 'firmware verify|--key'
             return 0
-        case 'firmware card|--metrics' 'firmware card|--out' 'firmware keygen|--out' 'firmware keygen|--public-out'
+        case 'firmware verify|--file' 'firmware card|--metrics' 'firmware card|--out' 'firmware keygen|--out'
             return 0
-        case 'firmware keygen|--algorithm' 'demo|--dir' 'demo|-n' 'demo|--devices'
+        case 'firmware keygen|--public-out' 'firmware keygen|--algorithm' 'demo|--dir' 'demo|-n'
+            return 0
+        case 'demo|--devices'
             return 0
     end
     return 1
@@ -582,6 +584,7 @@ complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'out' -r -F -d 'Write audit
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'profile-out' -r -F -d 'Write the mergeable profile.json (aiot.profile/v1) here'
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'fail-on' -x -d 'Exit 3 when a check fails at this level: error, warn or never'
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'examples' -x -d 'Examples kept per check'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'threads' -x -d 'Threads parsing JSON-lines input: 0 = one per core, 1 = on the reader thread (the checks have their own)'
 
 # aiot lineage merge
 complete -c aiot -n '__aiot_at \'lineage merge\'' -l 'out' -r -F -d 'Write the merged profile here (atomically)'

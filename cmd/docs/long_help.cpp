@@ -447,8 +447,8 @@ const std::vector<LongHelp>& table() {
            {"Merge the profiles of two shards", "aiot lineage merge a/profile.json b/profile.json --out week.json"},
        }},
       {"lineage audit",
-       "Reads every input once, streamed (a reader thread and a checking thread; memory bounded by devices and "
-       "fields, not records), and runs the checks of docs/lineage.md: TS001-TS007 (timestamps, future, skew, "
+       "Reads every input once, streamed (a reader thread, JSON-lines parsed on --threads threads, the record "
+       "checks and the field checks on a thread each; memory bounded by devices and fields, not records), and runs the checks of docs/lineage.md: TS001-TS007 (timestamps, future, skew, "
        "order, duplicates, gaps, late arrivals), FR001 freshness, CMP001 completeness, RNG001 ranges, OUT001 "
        "outliers, STK001 stuck sensors, SCH001 schemas, DRF001 drift against --baseline, and attribution: ATT001 "
        "no known model version, ATT002 a record claiming a version the ledger says the device did not run (a "

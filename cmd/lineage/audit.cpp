@@ -57,6 +57,7 @@ struct AuditOptions {
   std::string profile_out;
   std::string fail_on = "error";
   std::size_t examples = 5;
+  std::size_t threads = 0;
 };
 
 std::filesystem::path resolve(const Context& ctx, const std::string& p) {
@@ -190,6 +191,7 @@ int run_audit(Context& ctx, const AuditOptions& o) {
   if (!fail_on) throw Error::usage(fmt::format("--fail-on {}: expected error, warn or never", o.fail_on));
   al::ReadOptions read;
   read.format = al::parse_format(o.format);
+  read.parse_threads = o.threads;
   std::optional<std::pair<std::int64_t, std::int64_t>> window;
   if (!o.window.empty()) window = al::parse_window(o.window);
   al::Policy policy = o.policy.empty() ? al::Policy{} : al::Policy::load(resolve(ctx, o.policy));
@@ -437,6 +439,10 @@ void add_audit(CLI::App& group, Dispatch& d) {
   c->add_option("--profile-out", o->profile_out, "Write the mergeable profile.json (aiot.profile/v1) here");
   c->add_option("--fail-on", o->fail_on, "Exit 3 when a check fails at this level: error, warn or never")->capture_default_str();
   c->add_option("--examples", o->examples, "Examples kept per check")->capture_default_str()->check(CLI::Range(0, 1000));
+  c->add_option("--threads", o->threads,
+                "Threads parsing JSON-lines input: 0 = one per core, 1 = on the reader thread (the checks have their own)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   d.on(c, [o](Context& ctx) { return run_audit(ctx, *o); });
 }
 

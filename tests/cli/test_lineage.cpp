@@ -74,6 +74,20 @@ TEST_CASE("lineage audit: a device updated mid-window is attributed on both side
     CHECK(n.code == 0);
     CHECK(n.out.find("ATT002\tfail\t3") != std::string::npos);
   }
+  SUBCASE("--threads: one parser thread or several, the same audit") {
+    auto timeless = [](json a) {
+      a["statistics"].erase("seconds");
+      a["statistics"].erase("mb_per_s");
+      return a;
+    };
+    auto one = h.run({"lineage", "audit", "--input", "t.ndjson", "--threads", "1", "-o", "json"});
+    auto three = h.run({"lineage", "audit", "--input", "t.ndjson", "--threads", "3", "-o", "json"});
+    CHECK(one.code == 3);
+    CHECK(three.code == 3);
+    CHECK(timeless(json::parse(one.out)) == timeless(audit));
+    CHECK(timeless(json::parse(three.out)) == timeless(audit));
+    CHECK(h.run({"lineage", "audit", "--input", "t.ndjson", "--threads", "65"}).code == 2);
+  }
   SUBCASE("--registry none: no attribution checks") {
     auto n = h.run({"lineage", "audit", "--input", "t.ndjson", "--registry", "none", "-o", "json"});
     CHECK(n.code == 0);
