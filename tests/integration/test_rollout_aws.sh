@@ -6,9 +6,12 @@
 # Fleet Indexing and the jobs' executions), while the simulator advances the same file
 # (`aiot --hub local:FILE sim advance`) and the emulator runs the jobs on the simulator's clock.
 # Each step pins the CLI's clock to the simulator's with AIOT_NOW (docs/rollouts.md §8).
-# A good version succeeds (exit 0); the simulator's 2.1 (15% failed installs) is caught in the
-# canary and rolled back (wave job canceled, a rollback job) with every canary device on the
-# baseline again (exit 3); journals verify.
+# `device list --where` on properties reads the shadows in SearchIndex pages, not one GetThingShadow
+# per device (requests counted in the emulator's -v log). The specs name no properties in their
+# targets: the provider lists the cohort with its reports through Fleet Indexing, so `baseline:
+# auto` finds 2.0. A good version succeeds (exit 0); the simulator's 2.1 (15% failed installs) is
+# caught in the canary and rolled back (wave job canceled, a rollback job) with every canary device
+# on the baseline again (exit 3); journals verify.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 is needed"
@@ -50,9 +53,6 @@ kind: Rollout
 metadata: {name: $1}
 spec:
   artifact: {name: detector, version: "$2", uri: "https://models.example/detector-$2.onnx", sha256: "$(printf 'd%.0s' {1..64})"}
-  # AwsHub::list reads the devices' shadows only for a condition on properties: the cohort needs
-  # their reported versions, so the targets say so (apply/plan do not ask for reports otherwise).
-  targets: {query: "IS_DEFINED(properties.reported.aiot.ota.version)"}
   baseline: {version: auto, control: matched, stratifyBy: [hw]}
   waves:
     - {name: canary, size: {percent: 40}, bake: {min: 2h, max: 4h}}
@@ -87,6 +87,41 @@ drive() {
 
 local_hub -q sim fleet --devices 200 --seed 21 >/dev/null || { fail "sim fleet"; finish; }
 start_emulator
+
+# requests_since LINE: the emulator's request lines (`-v` logs one per request, "METHOD /path...")
+# after the first LINE lines, as "METHOD /path" with queries and shadow thing names cut.
+request_lines() { grep -c ' /' "$EMU_LOG" || true; }
+requests_since() {
+  # The emulator logs a request after answering it: wait until the log stops growing.
+  local n=-1 i
+  for ((i = 0; i < 20 && n != $(request_lines); i++)); do
+    n=$(request_lines)
+    sleep 0.2
+  done
+  grep ' /' "$EMU_LOG" | sed -n "$(($1 + 1)),\$p" | awk '{print $2, $3}' \
+    | sed -E 's/\?.*//; s#/things/[^/ ]+/shadow#/things/{thing}/shadow#'
+}
+
+# --- device list reads the shadows through Fleet Indexing: pages, not a read per device -----------
+before=$(request_lines)
+over_aws device list --where "properties.reported.aiot.ota.version = '2.0'" -o json
+expect_code 0
+listed=$(json_len <"$RUN_OUT")
+expect_eq "list: the devices on 2.0 through AWS = on the local hub" \
+  "$(local_hub device list --where "properties.reported.aiot.ota.version = '2.0'" -o json | json_len)" "$listed"
+[[ "$listed" -gt 0 ]] && pass "list: $listed devices report 2.0" || fail "list: no device reports 2.0"
+requests_since "$before" >"$TEST_TMP/list-requests.txt"
+searches=$(grep -c '^POST /indices/search' "$TEST_TMP/list-requests.txt" || true)
+shadow_reads=$(grep -c '^GET /things/{thing}/shadow' "$TEST_TMP/list-requests.txt" || true)
+expect_eq "list: no GetThingShadow per device" 0 "$shadow_reads"
+[[ "$searches" -ge 2 && "$searches" -le 3 ]] && pass "list: 200 devices in $searches SearchIndex pages" \
+  || { fail "list: $searches SearchIndex pages for 200 devices"; sort "$TEST_TMP/list-requests.txt" | uniq -c >&2; }
+# A condition on tags only still gives every device its reports (what the planner's baseline: auto reads).
+over_aws device list --where "tags.hw = 'pi5'" -o json
+expect_code 0
+with_reports=$(python3 -c 'import json,sys
+print(sum(1 for x in json.load(open(sys.argv[1])) if x["properties"]["reported"].get("aiot", {}).get("ota", {}).get("version")))' "$RUN_OUT")
+expect_eq "list: a tag condition returns the devices with their reports" "$(json_len <"$RUN_OUT")" "$with_reports"
 
 # --- a good version: canary -> all, succeeded ------------------------------------------------------
 spec det-good 3.0 > good.yaml

@@ -175,8 +175,30 @@ TEST_CASE("AWS provider: get reads the thing, the aiot shadow and the certificat
   rig.fake->verify_done();
 }
 
+namespace {
+
+// The answer of an account whose fleet indexing is off.
+void index_off(Rig& rig) {
+  rig.fake->expect("POST", R"(.*/indices/search)")
+      .reply(404, R"({"message":"Index AWS_Things does not exist"})",
+             {{"x-amzn-ErrorType", "ResourceNotFoundException"}});
+}
+
+// An indexed thing as SearchIndex answers it: the shadows travel as a JSON *string*.
+json indexed(const std::string& name, const json& attributes, const json& aiot_shadow) {
+  json t = {{"thingName", name}, {"thingId", "id-" + name}, {"attributes", attributes},
+            {"thingGroupNames", json::array()}};
+  if (!aiot_shadow.is_null()) {
+    t["shadow"] = json{{"name", {{"aiot", aiot_shadow}}}}.dump();
+  }
+  return t;
+}
+
+}  // namespace
+
 TEST_CASE("AWS provider: list pages ListThings and filters with the query client-side") {
   Rig rig;
+  index_off(rig);
   rig.fake->expect("GET", R"(.*/things\?maxResults=250)")
       .reply(200, R"({"things":[{"thingName":"b","attributes":{"site":"berlin"},"version":1},)"
                   R"({"thingName":"a","attributes":{"site":"paris"},"version":1}],"nextToken":"p2"})");
@@ -188,14 +210,145 @@ TEST_CASE("AWS provider: list pages ListThings and filters with the query client
   CHECK(berlin[1].id == "c");
   CHECK_FALSE(berlin[1].enabled);
 
-  SUBCASE("a condition on properties reads each thing's shadow") {
+  SUBCASE("without an index, a condition on properties reads each thing's shadow; the index is not asked again") {
     rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, R"({"things":[{"thingName":"a"},{"thingName":"b"}]})");
     rig.fake->expect("GET", R"(.*/things/a/shadow\?name=aiot)").reply(404, "{}");
     rig.fake->expect("GET", R"(.*/things/b/shadow\?name=aiot)").reply(200, R"({"state":{"reported":{"fw":"2"}},"version":3})");
     auto fw2 = rig.hub->list({"properties.reported.fw = '2'", 0});
     REQUIRE(fw2.size() == 1);
     CHECK(fw2[0].id == "b");
+    std::size_t searches = 0;
+    for (const auto& r : rig.fake->requests()) {
+      searches += r.url.find("/indices/search") != std::string::npos ? 1 : 0;
+    }
+    CHECK(searches == 1);
   }
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: with Fleet Indexing, list takes every device's shadow from SearchIndex pages") {
+  Rig rig;
+  // The index: a (shadow v3, with metadata), b (no aiot shadow), d (disabled, shadow v1). c is
+  // registered but not indexed yet: its shadow is read on its own.
+  json a_shadow = {{"desired", {{"aiot", {{"model", {{"version", "3.0"}}}}}}},
+                   {"reported", {{"aiot", {{"ota", {{"version", "2.0"}, {"state", "succeeded"}}}}}}},
+                   {"metadata", {{"reported", {{"aiot", {{"ota", {{"version", {{"timestamp", 1795660100}}}}}}}}}}},
+                   {"hasDelta", true},
+                   {"version", 3}};
+  json d_shadow = {{"reported", {{"aiot", {{"ota", {{"version", "2.1"}}}}}}}, {"hasDelta", false}, {"version", 1}};
+  json page1 = {{"things", {indexed("a", {{"hw", "pi5"}}, a_shadow), indexed("b", {{"hw", "pi4"}}, nullptr)}},
+                {"nextToken", "s2"}};
+  json page2 = {{"things", {indexed("d", {{"hw", "pi5"}, {"aiot:disabled", "true"}}, d_shadow)}}};
+  rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page1.dump()).inspect([](const http::Request& r) {
+    auto body = json::parse(r.body);
+    CHECK(body["indexName"] == "AWS_Things");
+    CHECK(body["queryString"] == "thingName:*");
+    CHECK_FALSE(body.contains("nextToken"));
+  });
+  rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page2.dump()).inspect([](const http::Request& r) {
+    CHECK(json::parse(r.body)["nextToken"] == "s2");
+  });
+  const char* things =
+      R"({"things":[{"thingName":"d","thingId":"id-d","attributes":{"hw":"pi5","aiot:disabled":"true"},"version":2},)"
+      R"({"thingName":"b","thingId":"id-b","attributes":{"hw":"pi4"},"version":1},)"
+      R"({"thingName":"c","thingId":"id-c","attributes":{"hw":"pi5"},"version":1},)"
+      R"({"thingName":"a","thingId":"id-a","attributes":{"hw":"pi5"},"version":4}]})";
+  rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, things);
+  const char* c_shadow = R"({"state":{"reported":{"aiot":{"ota":{"version":"2.0"}}}},"version":2})";
+  rig.fake->expect("GET", R"(.*/things/c/shadow\?name=aiot)").reply(200, c_shadow);
+
+  // A condition on tags only: the devices still carry their reports (what `baseline: auto` reads).
+  auto pi5 = rig.hub->list({"tags.hw = 'pi5'", 0});
+  REQUIRE(pi5.size() == 3);
+  CHECK(pi5[0].id == "a");
+  CHECK(pi5[1].id == "c");
+  CHECK(pi5[2].id == "d");
+  CHECK(pi5[0].reported["aiot"]["ota"]["version"] == "2.0");
+  CHECK(pi5[0].desired["aiot"]["model"]["version"] == "3.0");
+  CHECK(pi5[0].twin_etag == "4.3");
+  CHECK(pi5[0].version == 7);
+  CHECK(pi5[0].generation_id == "id-a");
+  CHECK(format_rfc3339(pi5[0].updated) == format_rfc3339(TimePoint(std::chrono::seconds(1795660100))));
+  CHECK(pi5[1].reported["aiot"]["ota"]["version"] == "2.0");
+  CHECK(pi5[1].twin_etag == "1.2");
+  CHECK_FALSE(pi5[2].enabled);
+  CHECK(pi5[2].twin_etag == "2.1");
+  rig.fake->verify_done();
+
+  SUBCASE("the same devices as one GetThingShadow per thing, sorted, with the limit") {
+    Rig per_thing;
+    index_off(per_thing);
+    per_thing.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, things);
+    auto document = [](json shadow) {
+      json doc = {{"state", json::object()}, {"version", shadow["version"]}};
+      for (const char* s : {"desired", "reported"}) {
+        if (shadow.contains(s)) doc["state"][s] = shadow[s];
+      }
+      if (shadow.contains("metadata")) doc["metadata"] = shadow["metadata"];
+      return doc.dump();
+    };
+    per_thing.fake->expect("GET", R"(.*/things/d/shadow\?name=aiot)").reply(200, document(d_shadow));
+    per_thing.fake->expect("GET", R"(.*/things/b/shadow\?name=aiot)").reply(404, "{}");
+    per_thing.fake->expect("GET", R"(.*/things/c/shadow\?name=aiot)").reply(200, c_shadow);
+    per_thing.fake->expect("GET", R"(.*/things/a/shadow\?name=aiot)").reply(200, document(a_shadow));
+    auto want = per_thing.hub->list({"NOT IS_DEFINED(properties.reported.nothing)", 0});
+    per_thing.fake->verify_done();
+
+    rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page1.dump());
+    rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page2.dump());
+    rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, things);
+    rig.fake->expect("GET", R"(.*/things/c/shadow\?name=aiot)").reply(200, c_shadow);
+    auto got = rig.hub->list({});
+    REQUIRE(got.size() == 4);
+    REQUIRE(want.size() == 4);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(got[i].id);
+      CHECK(to_twin_json(got[i]) == to_twin_json(want[i]));
+      CHECK(got[i].updated == want[i].updated);
+      CHECK(got[i].generation_id == want[i].generation_id);
+    }
+
+    rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page1.dump());
+    rig.fake->expect("POST", R"(.*/indices/search)").reply(200, page2.dump());
+    rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, things);
+    rig.fake->expect("GET", R"(.*/things/c/shadow\?name=aiot)").reply(200, c_shadow);
+    auto two = rig.hub->list({"properties.reported.aiot.ota.version = '2.0'", 1});
+    REQUIRE(two.size() == 1);
+    CHECK(two[0].id == "a");
+    rig.fake->verify_done();
+  }
+}
+
+TEST_CASE("AWS provider: an index that cannot answer, or holds no aiot shadow, falls back to reading shadows") {
+  Rig rig;
+  const char* things = R"({"things":[{"thingName":"a","version":1}]})";
+  const char* a_shadow = R"({"state":{"reported":{"fw":"2"}},"version":5})";
+
+  SUBCASE("an index still building") {
+    rig.fake->expect("POST", R"(.*/indices/search)")
+        .reply(400, R"({"message":"index is building"})", {{"x-amzn-ErrorType", "IndexNotReadyException"}});
+  }
+  SUBCASE("SearchIndex not allowed") {
+    rig.fake->expect("POST", R"(.*/indices/search)").reply(403, R"({"message":"not authorized"})",
+                                                           {{"x-amzn-ErrorType", "AccessDeniedException"}});
+  }
+  SUBCASE("an index of the registry only") {
+    rig.fake->expect("POST", R"(.*/indices/search)")
+        .reply(200, json{{"things", {indexed("a", json::object(), nullptr)}}}.dump());
+  }
+  rig.fake->expect("GET", R"(.*/things\?maxResults=250)").reply(200, things);
+  rig.fake->expect("GET", R"(.*/things/a/shadow\?name=aiot)").reply(200, a_shadow);
+  auto fw2 = rig.hub->list({"properties.reported.fw = '2'", 0});
+  REQUIRE(fw2.size() == 1);
+  CHECK(fw2[0].twin_etag == "1.5");
+  rig.fake->verify_done();
+}
+
+TEST_CASE("AWS provider: a bad answer from the index is an error, not a fallback") {
+  Rig rig;
+  rig.fake->expect("POST", R"(.*/indices/search)")
+      .reply(400, R"({"message":"bad query"})", {{"x-amzn-ErrorType", "InvalidQueryException"}});
+  CHECK_THROWS_WITH_AS(rig.hub->list({}), doctest::Contains("InvalidQueryException"), Error);
   rig.fake->verify_done();
 }
 

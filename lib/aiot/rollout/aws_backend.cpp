@@ -166,13 +166,9 @@ void apply_execution(hub::Device& device, ExecutionEffect effect, const json& mo
 
 hub::Device device_from_index(const std::string& name, const std::map<std::string, std::string>& attributes,
                               const json& aiot_state, const json& health_state) {
-  hub::Device d;
-  d.id = name;
-  d.enabled = !hub::aws::is_disabled(attributes);
-  d.auth.type = hub::AuthType::none;
-  d.tags = hub::aws::attributes_to_tags(attributes);
-  d.desired = object_or_empty(aiot_state, "desired");
-  d.reported = object_or_empty(aiot_state, "reported");
+  // The provider's conversion (aws_mapping), so members and `device list` read a thing alike.
+  hub::Device d = hub::aws::device_from_thing(name, attributes,
+                                              aiot_state.is_object() ? json{{"state", aiot_state}} : json(nullptr));
   if (health_state.is_object() && health_state.contains("reported") && health_state["reported"].is_object() &&
       !health_state["reported"].empty()) {
     if (!d.reported["aiot"].is_object()) d.reported["aiot"] = json::object();

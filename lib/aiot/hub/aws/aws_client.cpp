@@ -826,12 +826,17 @@ IndexedThing AwsClient::parse_indexed_thing(const json& j) {
   return t;
 }
 
-IndexPage AwsClient::search_index(const std::string& query, const std::string& next_token, int max_results) {
+http::Request AwsClient::search_index_request(const std::string& query, const std::string& next_token,
+                                             int max_results) const {
   json body = {{"indexName", "AWS_Things"}, {"queryString", query}, {"maxResults", max_results}};
   if (!next_token.empty()) {
     body["nextToken"] = next_token;
   }
-  auto j = parse_body(call(control_request("POST", "/indices/search", {}, body.dump()), "SearchIndex"));
+  return control_request("POST", "/indices/search", {}, body.dump());
+}
+
+IndexPage AwsClient::parse_index_page(const http::Response& response) {
+  auto j = parse_body(response);
   IndexPage page;
   if (j.contains("things") && j["things"].is_array()) {
     for (const auto& t : j["things"]) {
@@ -840,6 +845,10 @@ IndexPage AwsClient::search_index(const std::string& query, const std::string& n
   }
   page.next_token = json_string(j, "nextToken");
   return page;
+}
+
+IndexPage AwsClient::search_index(const std::string& query, const std::string& next_token, int max_results) {
+  return parse_index_page(call(search_index_request(query, next_token, max_results), "SearchIndex"));
 }
 
 std::vector<IndexedThing> AwsClient::search_all(const std::string& query) {
@@ -852,6 +861,34 @@ std::vector<IndexedThing> AwsClient::search_all(const std::string& query) {
     }
     token = std::move(page.next_token);
   } while (!token.empty());
+  return out;
+}
+
+bool AwsClient::index_unavailable(const AwsError& error) {
+  return error.status == 404 || error.status == 401 || error.status == 403 ||
+         error.code == "ResourceNotFoundException" || error.code == "IndexNotReadyException" ||
+         error.code == "UnauthorizedException" || error.code == "AccessDeniedException";
+}
+
+std::optional<std::vector<IndexedThing>> AwsClient::try_search_all(const std::string& query) {
+  // Only the first page decides: an index that answered once and fails later is a failure to report.
+  auto first = control_->send(search_index_request(query, {}, 100), "SearchIndex");
+  if (first.status < 200 || first.status >= 300) {
+    if (index_unavailable(parse_error(first))) {
+      return std::nullopt;
+    }
+    throw to_error(first, "SearchIndex");
+  }
+  auto page = parse_index_page(first);
+  std::vector<IndexedThing> out = std::move(page.things);
+  std::string token = std::move(page.next_token);
+  while (!token.empty()) {
+    page = search_index(query, token);
+    for (auto& t : page.things) {
+      out.push_back(std::move(t));
+    }
+    token = std::move(page.next_token);
+  }
   return out;
 }
 
@@ -878,6 +915,21 @@ json AwsClient::named_shadow_state(const IndexedThing& t, const std::string& sha
     }
   }
   return out.empty() ? json(nullptr) : out;
+}
+
+json AwsClient::named_shadow_document(const IndexedThing& t, const std::string& shadow_name) {
+  json state = named_shadow_state(t, shadow_name);
+  if (state.is_null()) {
+    return nullptr;
+  }
+  const json& entry = shadow_name.empty() ? t.shadow : t.shadow["name"][shadow_name];
+  json document = {{"state", state}};
+  for (const char* key : {"metadata", "version"}) {
+    if (entry.contains(key)) {
+      document[key] = entry[key];
+    }
+  }
+  return document;
 }
 
 }  // namespace aiot::hub::aws

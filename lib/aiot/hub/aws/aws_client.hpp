@@ -236,15 +236,27 @@ class AwsClient {
   IndexPage search_index(const std::string& query, const std::string& next_token = {}, int max_results = 100);
   // Every page of the query (follows nextToken).
   std::vector<IndexedThing> search_all(const std::string& query);
+  // The same, or nullopt when the account's thing index cannot answer (see index_unavailable), so
+  // a caller with another way to read the fleet can fall back to it.
+  std::optional<std::vector<IndexedThing>> try_search_all(const std::string& query);
+  // Whether a SearchIndex error means "no usable thing index here" rather than a failure to report:
+  // fleet indexing off (ResourceNotFoundException, 404), the index still building
+  // (IndexNotReadyException), or SearchIndex not allowed for these credentials (401/403).
+  static bool index_unavailable(const AwsError& error);
   // The {desired, reported} of a named shadow in an indexed thing ("" = the classic shadow), or
   // null when the index holds no such shadow: callers need not know the wire's nesting.
   static json named_shadow_state(const IndexedThing& t, const std::string& shadow_name);
+  // The same shadow in GetThingShadow's shape ({"state": {desired, reported}, "metadata", "version"},
+  // the parts the index holds), or null when the index holds no such shadow.
+  static json named_shadow_document(const IndexedThing& t, const std::string& shadow_name);
   static IndexedThing parse_indexed_thing(const json& j);
 
  private:
   void sign(http::Request& request, const std::string& service) const;
   std::vector<json> list_all(const std::string& path, const Query& query, const std::string& operation,
                              const std::string& key);
+  http::Request search_index_request(const std::string& query, const std::string& next_token, int max_results) const;
+  static IndexPage parse_index_page(const http::Response& response);
 
   std::shared_ptr<http::Transport> transport_;
   Config config_;

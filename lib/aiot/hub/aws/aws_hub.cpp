@@ -55,25 +55,6 @@ std::optional<Shadow> shadow_from(const http::Response& r) {
   return s;
 }
 
-// The largest "timestamp" (epoch seconds) among a shadow's metadata leaves; 0 when none.
-std::int64_t latest_timestamp(const json& metadata) {
-  std::int64_t latest = 0;
-  if (metadata.is_object()) {
-    for (const auto& [k, v] : metadata.items()) {
-      if (k == "timestamp" && v.is_number()) {
-        latest = std::max(latest, v.get<std::int64_t>());
-      } else {
-        latest = std::max(latest, latest_timestamp(v));
-      }
-    }
-  } else if (metadata.is_array()) {
-    for (const auto& v : metadata) {
-      latest = std::max(latest, latest_timestamp(v));
-    }
-  }
-  return latest;
-}
-
 // "arn:aws:iot:us-east-1:123456789012:thing/x" -> {"aws", "123456789012"}.
 std::pair<std::string, std::string> partition_and_account(const std::string& arn) {
   auto parts = str::split(arn, ':');
@@ -101,27 +82,8 @@ std::size_t AwsHub::max_attributes() const {
 }
 
 Device AwsHub::to_device(const Thing& thing, const std::optional<Shadow>& shadow) const {
-  Device d;
-  d.id = thing.name;
-  d.enabled = !is_disabled(thing.attributes);
-  d.auth.type = AuthType::none;
-  d.tags = attributes_to_tags(thing.attributes);
-  std::int64_t shadow_version = shadow ? shadow->version : 0;
-  if (shadow) {
-    d.desired = shadow->desired();
-    d.reported = shadow->reported();
-    // AWS keeps no times for things; the shadow's metadata says when its state last changed.
-    if (auto latest = latest_timestamp(shadow->document.value("metadata", json::object())); latest > 0) {
-      d.updated = TimePoint(std::chrono::seconds(latest));
-    }
-  }
-  d.desired_version = shadow_version;
-  d.reported_version = shadow_version;
-  d.version = thing.version + shadow_version;
-  d.etag = std::to_string(thing.version);
-  d.twin_etag = twin_etag(thing.version, shadow_version);
-  d.generation_id = thing.id;
-  return d;
+  return device_from_thing(thing.name, thing.attributes, shadow ? shadow->document : json(nullptr), thing.id,
+                           thing.version);
 }
 
 Device AwsHub::create(const Device& spec) {
@@ -326,26 +288,67 @@ Device AwsHub::get(std::string_view id) {
   return d;
 }
 
+std::optional<std::map<std::string, json>> AwsHub::indexed_shadows() {
+  if (index_unavailable_) {
+    return std::nullopt;
+  }
+  auto things = client_->try_search_all("thingName:*");
+  if (!things) {
+    index_unavailable_ = true;  // one failed search per hub object, not one per list
+    return std::nullopt;
+  }
+  std::map<std::string, json> shadows;
+  bool any_aiot_shadow = false;
+  for (const auto& t : *things) {
+    json document = AwsClient::named_shadow_document(t, k_shadow);
+    any_aiot_shadow = any_aiot_shadow || !document.is_null();
+    shadows.emplace(t.name, std::move(document));
+  }
+  // An index without shadows (REGISTRY mode, or "aiot" missing from the named-shadow filter) would
+  // say "no shadow" of every thing: only an index that holds some "aiot" shadow is trusted.
+  if (!any_aiot_shadow) {
+    return std::nullopt;
+  }
+  return shadows;
+}
+
 std::vector<Device> AwsHub::list(const ListOptions& options) {
   auto query = query::Query::parse(options.where);
-  // AWS has no device query: filter here over the twin shape. Shadows are read only when the
-  // condition looks at properties (one GetThingShadow per thing).
-  bool need_shadows = !query.empty() && query.to_string().find("properties") != std::string::npos;
+  // AWS has no device query: the condition is evaluated here over the twin shape, so results are
+  // exact whichever way the shadows are read. With Fleet Indexing the "aiot" shadows come in pages
+  // of 100 things (and every device has its properties, as on the other hubs); without it, one
+  // GetThingShadow per thing, and only when the condition looks at properties.
+  auto indexed = indexed_shadows();
+  bool names_properties = !query.empty() && query.to_string().find("properties") != std::string::npos;
   std::vector<Device> out;
   std::string token;
   do {
+    // ListThings stays the source of which things exist and of their versions (etags); the index
+    // lags the registry by seconds and holds no thing version.
     auto page = client_->list_things(token, 250);
     token = page.next_token;
     std::vector<std::optional<Shadow>> shadows(page.things.size());
-    if (need_shadows && !page.things.empty()) {
+    std::vector<std::size_t> unread;
+    for (std::size_t k = 0; k < page.things.size(); ++k) {
+      if (!indexed) {
+        if (names_properties) {
+          unread.push_back(k);
+        }
+      } else if (auto it = indexed->find(page.things[k].name); it == indexed->end()) {
+        unread.push_back(k);  // registered after the index last saw the fleet
+      } else if (!it->second.is_null()) {
+        shadows[k] = Shadow{it->second, it->second.value("version", std::int64_t{0})};
+      }
+    }
+    if (!unread.empty()) {
       std::vector<http::Request> reads;
-      for (const auto& t : page.things) {
-        reads.push_back(
-            client_->data_request("GET", "/things/" + AwsClient::seg(t.name) + "/shadow", {{"name", k_shadow}}));
+      for (std::size_t k : unread) {
+        reads.push_back(client_->data_request("GET", "/things/" + AwsClient::seg(page.things[k].name) + "/shadow",
+                                              {{"name", k_shadow}}));
       }
       auto answers = client_->call_all(std::move(reads), "GetThingShadow", true);
-      for (std::size_t k = 0; k < answers.size(); ++k) {
-        shadows[k] = shadow_from(answers[k]);
+      for (std::size_t r = 0; r < answers.size(); ++r) {
+        shadows[unread[r]] = shadow_from(answers[r]);
       }
     }
     for (std::size_t k = 0; k < page.things.size(); ++k) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "aiot/core/error.hpp"
@@ -63,6 +64,33 @@ void flatten(const json& value, const std::string& prefix, std::map<std::string,
     throw Error::usage(fmt::format("tag '{}' = '{}': {}", prefix, text, *why));
   }
   out[prefix] = text;
+}
+
+// The largest "timestamp" (epoch seconds) among a shadow's metadata leaves; 0 when none.
+std::int64_t latest_timestamp(const json& metadata) {
+  std::int64_t latest = 0;
+  if (metadata.is_object()) {
+    for (const auto& [k, v] : metadata.items()) {
+      if (k == "timestamp" && v.is_number()) {
+        latest = std::max(latest, v.get<std::int64_t>());
+      } else {
+        latest = std::max(latest, latest_timestamp(v));
+      }
+    }
+  } else if (metadata.is_array()) {
+    for (const auto& v : metadata) {
+      latest = std::max(latest, latest_timestamp(v));
+    }
+  }
+  return latest;
+}
+
+json state_section(const json& document, const char* section) {
+  if (document.is_object() && document.contains("state") && document["state"].is_object() &&
+      document["state"].contains(section) && document["state"][section].is_object()) {
+    return document["state"][section];
+  }
+  return json::object();
 }
 
 }  // namespace
@@ -180,6 +208,37 @@ json canonical_tags(const json& tags) { return attributes_to_tags(tags_to_attrib
 bool is_disabled(const std::map<std::string, std::string>& attributes) {
   auto it = attributes.find(std::string(k_disabled_attribute));
   return it != attributes.end() && it->second == "true";
+}
+
+Device device_from_thing(const std::string& name, const std::map<std::string, std::string>& attributes,
+                         const json& shadow_document, const std::string& thing_id,
+                         std::optional<std::int64_t> thing_version) {
+  Device d;
+  d.id = name;
+  d.enabled = !is_disabled(attributes);
+  d.auth.type = AuthType::none;
+  d.tags = attributes_to_tags(attributes);
+  std::int64_t shadow_version = 0;
+  if (shadow_document.is_object()) {
+    d.desired = state_section(shadow_document, "desired");
+    d.reported = state_section(shadow_document, "reported");
+    if (shadow_document.contains("version") && shadow_document["version"].is_number_integer()) {
+      shadow_version = shadow_document["version"].get<std::int64_t>();
+    }
+    // AWS keeps no times for things; the shadow's metadata says when its state last changed.
+    if (auto latest = latest_timestamp(shadow_document.value("metadata", json::object())); latest > 0) {
+      d.updated = TimePoint(std::chrono::seconds(latest));
+    }
+  }
+  d.desired_version = shadow_version;
+  d.reported_version = shadow_version;
+  d.generation_id = thing_id;
+  if (thing_version) {
+    d.version = *thing_version + shadow_version;
+    d.etag = std::to_string(*thing_version);
+    d.twin_etag = twin_etag(*thing_version, shadow_version);
+  }
+  return d;
 }
 
 std::string twin_etag(std::int64_t thing_version, std::int64_t shadow_version) {

@@ -47,6 +47,15 @@ std::map<std::string, std::string> device_attributes(const Device& device, std::
 nlohmann::json canonical_tags(const nlohmann::json& tags);
 bool is_disabled(const std::map<std::string, std::string>& attributes);
 
+// A device from a thing and its "aiot" shadow: the one conversion behind get, list (shadow read per
+// thing or taken from Fleet Indexing) and the rollout backend's members. `shadow_document` has
+// GetThingShadow's shape ({"state": {"desired", "reported"}, "metadata", "version"}); null = the
+// thing has no such shadow. `thing_version` is nullopt where the source has none (a Fleet Indexing
+// answer): the device then has no etags. Auth is left `none` (certificates are a separate read).
+Device device_from_thing(const std::string& name, const std::map<std::string, std::string>& attributes,
+                         const nlohmann::json& shadow_document, const std::string& thing_id = {},
+                         std::optional<std::int64_t> thing_version = std::nullopt);
+
 std::string twin_etag(std::int64_t thing_version, std::int64_t shadow_version);
 // Parses "<thing>.<shadow>"; nullopt when malformed.
 std::optional<std::pair<std::int64_t, std::int64_t>> parse_twin_etag(std::string_view etag);

@@ -3,6 +3,7 @@
 // shadow (see aws_mapping.hpp for the mapping), and the AWS-only steps of enrolment that the
 // provider-neutral Registry has no verb for (certificates, policies).
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,9 @@ class AwsHub final : public Hub, public Registry {
  private:
   std::size_t max_attributes() const;
   Device to_device(const Thing& thing, const std::optional<Shadow>& shadow) const;
+  // Thing name -> its "aiot" shadow document (null: none) from Fleet Indexing, or nullopt when the
+  // account has no thing index that holds the "aiot" shadows (then shadows are read per thing).
+  std::optional<std::map<std::string, json>> indexed_shadows();
   void attach_to_thing(const std::string& thing, const std::string& thing_arn, const std::string& certificate_arn);
   void ensure_policy(const std::string& thing_arn);
 
@@ -62,6 +66,7 @@ class AwsHub final : public Hub, public Registry {
   ProviderOptions options_;
   bool policy_checked_ = false;
   bool thing_type_checked_ = false;
+  bool index_unavailable_ = false;  // a search said so: later lists of this hub object skip it
 };
 
 // The provider configuration from settings (aws.region, aws.endpoint, aws.profile, aws.data_endpoint,
