@@ -274,6 +274,36 @@ TEST_CASE("Hodges-Lehmann shift and interval") {
     CHECK(hl.estimate == (all[(mn - 1) / 2] + all[mn / 2]) / 2.0);
     CHECK(hl.lower == all[static_cast<std::size_t>(hl.k)]);
     CHECK(hl.upper == all[mn - 1 - static_cast<std::size_t>(hl.k)]);
+    // Many small random samples, tied (integers 0..4, halves) or not, against brute force at three z.
+    std::uint64_t state = 12345;
+    auto next = [&state] {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<double>(state >> 11) / 9007199254740992.0;  // [0, 1)
+    };
+    for (int trial = 0; trial < 300; ++trial) {
+      const int mm = 1 + static_cast<int>(next() * 40);
+      const int nn = 1 + static_cast<int>(next() * 40);
+      const int kind = trial % 3;
+      auto draw = [&] {
+        const double u = next();
+        return kind == 0 ? std::floor(u * 5) : kind == 1 ? std::floor(u * 40) / 2 : u * 100 - 50;
+      };
+      std::vector<double> x(mm), y(nn);
+      for (auto& v : x) v = draw();
+      for (auto& v : y) v = draw();
+      std::vector<double> d;
+      for (double xi : x)
+        for (double yj : y) d.push_back(xi - yj);
+      std::sort(d.begin(), d.end());
+      for (double zz : {0.0, 1.0, k_z975}) {
+        const ShiftEstimate e = hodges_lehmann(x, y, zz);
+        CHECK(e.estimate == (d[(d.size() - 1) / 2] + d[d.size() / 2]) / 2.0);
+        if (e.attainable) {
+          CHECK(e.lower == d[static_cast<std::size_t>(e.k)]);
+          CHECK(e.upper == d[d.size() - 1 - static_cast<std::size_t>(e.k)]);
+        }
+      }
+    }
     // One side of a single value, the other all equal: every difference is the same number.
     const std::vector<double> one{2.5};
     const std::vector<double> same(50, 1.0);

@@ -121,10 +121,6 @@ DistributionParams distribution_params(const GateSpec& g, std::int64_t looks) {
 }
 
 namespace {
-const json* at_path(const json& root, const std::string& dotted) {
-  return output::find_path(root, dotted);
-}
-
 const json& reported_aiot(const hub::Device& d, const char* key) {
   static const json k_empty = json::object();
   if (!d.reported.contains("aiot")) return k_empty;
@@ -164,11 +160,12 @@ OutcomeCounts count_outcomes(const std::vector<hub::Device>& canary, const std::
 
 namespace {
 const json* metric_node(const hub::Device& d, const std::string& path) {
-  std::string p = path;
-  if (p.rfind("properties.", 0) == 0) p = p.substr(11);
-  if (p.rfind("reported.", 0) == 0) return at_path(d.reported, p.substr(9));
-  if (p.rfind("desired.", 0) == 0) return at_path(d.desired, p.substr(8));
-  if (p.rfind("tags.", 0) == 0) return at_path(d.tags, p.substr(5));
+  // string_view slices: this runs per device per gate in a look.
+  std::string_view p = path;
+  if (p.starts_with("properties.")) p.remove_prefix(11);
+  if (p.starts_with("reported.")) return output::find_path(d.reported, p.substr(9));
+  if (p.starts_with("desired.")) return output::find_path(d.desired, p.substr(8));
+  if (p.starts_with("tags.")) return output::find_path(d.tags, p.substr(5));
   throw Error::usage(fmt::format("metric '{}' must start with reported., desired. or tags.", path));
 }
 }  // namespace
@@ -196,13 +193,7 @@ std::optional<double> per_device_value(const hub::Device& d, const std::string& 
 }
 
 std::optional<double> metric_value(const hub::Device& d, const std::string& path) {
-  std::string p = path;
-  if (p.rfind("properties.", 0) == 0) p = p.substr(11);
-  const json* v = nullptr;
-  if (p.rfind("reported.", 0) == 0) v = at_path(d.reported, p.substr(9));
-  else if (p.rfind("desired.", 0) == 0) v = at_path(d.desired, p.substr(8));
-  else if (p.rfind("tags.", 0) == 0) v = at_path(d.tags, p.substr(5));
-  else throw Error::usage(fmt::format("metric '{}' must start with reported., desired. or tags.", path));
+  const json* v = metric_node(d, path);
   if (!v || !v->is_number()) return std::nullopt;
   return v->get<double>();
 }
@@ -216,6 +207,41 @@ std::optional<bool> event_value(const hub::Device& d, const std::string& event) 
   auto v = metric_value(d, text.substr(0, space));
   if (!v) return std::nullopt;
   return cond.holds(*v);
+}
+
+GateReading::GateReading(const GateSpec& g) : type_(g.type) {
+  switch (g.type) {
+    case GateType::outcome: break;
+    case GateType::threshold: path_ = g.params.value("metric", std::string()); break;
+    case GateType::proportion_vs_baseline: {
+      // "<path> <op> <number>", as event_value reads it.
+      auto text = std::string(str::trim(g.params.value("event", std::string())));
+      auto space = text.find(' ');
+      if (space == std::string::npos) throw Error::usage(fmt::format("event '{}' must read '<metric> <op> <number>'", text));
+      path_ = text.substr(0, space);
+      event_ = parse_condition(str::trim(text.substr(space + 1)));
+      break;
+    }
+    case GateType::distribution_vs_baseline:
+      path_ = g.params.value("metric", std::string());
+      per_device_ = g.params.value("perDevice", std::string("median"));
+      min_per_device_ = g.params.value("minPerDevice", std::int64_t{1});
+      break;
+  }
+}
+
+std::optional<double> GateReading::operator()(const hub::Device& d) const {
+  switch (type_) {
+    case GateType::outcome: return std::nullopt;
+    case GateType::threshold: return metric_value(d, path_);
+    case GateType::proportion_vs_baseline: {
+      auto v = metric_value(d, path_);
+      if (!v) return std::nullopt;
+      return event_->holds(*v) ? 1.0 : 0.0;
+    }
+    case GateType::distribution_vs_baseline: return per_device_value(d, path_, per_device_, min_per_device_);
+  }
+  return std::nullopt;
 }
 
 bool reports_health_for(const hub::Device& d, const std::string& version) {

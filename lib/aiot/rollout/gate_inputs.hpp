@@ -41,6 +41,24 @@ std::optional<double> per_device_value(const hub::Device& d, const std::string& 
 // metric is absent. Throws Error::usage for a malformed event text.
 std::optional<bool> event_value(const hub::Device& d, const std::string& event);
 
+// What a threshold, proportion or distribution gate reads from one device, prepared once per gate
+// (the metric path split, the event's condition parsed), so that a look can read each device once
+// for all its gates while the device's twin is in cache. Reads what metric_value (threshold),
+// event_value as 1/0 (proportion) and per_device_value (distribution) read; outcome gates read
+// nothing (nullopt).
+class GateReading {
+ public:
+  explicit GateReading(const GateSpec& g);
+  std::optional<double> operator()(const hub::Device& d) const;
+
+ private:
+  GateType type_;
+  std::string path_;  // the metric as the spec has it ("properties.reported....")
+  std::optional<Condition> event_;
+  std::string per_device_;
+  std::int64_t min_per_device_ = 1;
+};
+
 // Health counts only from devices that run the version in question and reported health after
 // they started running it (the health ts is not older than the ota ts).
 bool reports_health_for(const hub::Device& d, const std::string& version);

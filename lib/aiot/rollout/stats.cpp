@@ -225,56 +225,90 @@ MannWhitney mann_whitney(std::span<const double> canary, std::span<const double>
 }
 
 namespace {
-// How many differences c[i] − b[j] are ≤ t, for ascending c and b, in O(m + n): for a fixed i the
-// differences fall as j grows, so the qualifying j are a suffix of b whose start only moves right
-// as c[i] grows. fl(x − y) is monotone in both arguments, so this holds in floating point too.
-std::int64_t differences_at_most(std::span<const double> c, std::span<const double> b, double t) {
-  std::int64_t count = 0;
-  std::size_t j = 0;
+// Counts over the m·n differences c[i] − b[j] of ascending c and b, each in O(m + n): for a fixed
+// i the differences fall as j grows, so those below a bound are a suffix of b whose start only
+// moves right as c[i] grows. fl(x − y) is monotone in both arguments, so this holds in floating
+// point too.
+struct DifferenceCounts {
+  std::int64_t below = 0;     // differences < t
+  std::int64_t at_most = 0;   // differences ≤ t
+};
+
+DifferenceCounts count_differences(std::span<const double> c, std::span<const double> b, double t) {
+  DifferenceCounts out;
+  std::size_t lt = 0;  // first j with c[i] − b[j] < t
+  std::size_t le = 0;  // first j with c[i] − b[j] ≤ t
   const std::size_t n = b.size();
   for (double ci : c) {
-    while (j < n && !(ci - b[j] <= t)) ++j;
-    count += static_cast<std::int64_t>(n - j);
+    while (lt < n && !(ci - b[lt] < t)) ++lt;
+    while (le < n && !(ci - b[le] <= t)) ++le;
+    out.below += static_cast<std::int64_t>(n - lt);
+    out.at_most += static_cast<std::int64_t>(n - le);
   }
-  return count;
+  return out;
+}
+
+// The smallest difference ≥ t, or +inf when there is none.
+double smallest_difference_from(std::span<const double> c, std::span<const double> b, double t) {
+  double best = std::numeric_limits<double>::infinity();
+  std::size_t lt = 0;
+  const std::size_t n = b.size();
+  for (double ci : c) {
+    while (lt < n && !(ci - b[lt] < t)) ++lt;
+    if (lt > 0) best = std::min(best, ci - b[lt - 1]);  // the last j whose difference is still ≥ t
+  }
+  return best;
 }
 
 // The 0-based order statistic r of all m·n differences c[i] − b[j] (ascending c and b), exactly,
-// without forming them: bisect on the value with the O(m + n) count above until at most m + n
-// differences are left in (lo, hi], then select among those. Selection among pairwise differences
-// in the manner of Monahan (1984), with bisection in place of his random pivots.
+// without forming them. The answer is kept strictly inside (lo, hi); each step takes as pivot the
+// smallest real difference at or above the midpoint, so tied values (metrics reported in steps of
+// 0.5 ms) are hit directly instead of bisected down to the last bit. Once at most m + n
+// differences are left inside, they are selected among. Selection among pairwise differences in
+// the manner of Monahan (1984), with midpoint pivots in place of his random ones.
 double difference_order_statistic(std::span<const double> c, std::span<const double> b, std::int64_t r) {
   double lo = c.front() - b.back();  // the smallest difference
-  std::int64_t at_most_lo = differences_at_most(c, b, lo);
-  if (at_most_lo > r) return lo;
+  DifferenceCounts at_lo = count_differences(c, b, lo);
+  if (at_lo.at_most > r) return lo;
   double hi = c.back() - b.front();  // the largest difference
-  std::int64_t at_most_hi = static_cast<std::int64_t>(c.size() * b.size());
+  DifferenceCounts at_hi = count_differences(c, b, hi);
+  if (at_hi.below <= r) return hi;
   const auto few = static_cast<std::int64_t>(c.size() + b.size());
-  // Invariant: at_most_lo <= r < at_most_hi, so the answer lies in (lo, hi].
-  while (at_most_hi - at_most_lo > few) {
-    const double mid = lo / 2 + hi / 2;
-    if (!(mid > lo && mid < hi)) return hi;  // no double between them: every difference left is hi
-    const std::int64_t at_most_mid = differences_at_most(c, b, mid);
-    if (at_most_mid > r) {
+  // Invariant: at_lo.at_most <= r < at_hi.below, so lo < answer < hi.
+  while (at_hi.below - at_lo.at_most > few) {
+    // Some difference lies strictly between lo and hi, so a double does too: keep mid inside.
+    double mid = lo / 2 + hi / 2;
+    if (!(mid > lo)) mid = std::nextafter(lo, hi);
+    if (!(mid < hi)) mid = std::nextafter(hi, lo);
+    const double pivot = smallest_difference_from(c, b, mid);
+    if (!(pivot < hi)) {
+      // Nothing in [mid, hi): the answer is below mid.
       hi = mid;
-      at_most_hi = at_most_mid;
+      at_hi = count_differences(c, b, hi);
+      continue;
+    }
+    const DifferenceCounts at_pivot = count_differences(c, b, pivot);
+    if (at_pivot.below <= r && r < at_pivot.at_most) return pivot;
+    if (r < at_pivot.below) {
+      hi = pivot;
+      at_hi = at_pivot;
     } else {
-      lo = mid;
-      at_most_lo = at_most_mid;
+      lo = pivot;
+      at_lo = at_pivot;
     }
   }
-  // The differences in (lo, hi]: per i a run of j between the two suffix starts.
+  // The differences strictly between lo and hi: per i a run of j between two suffix starts.
   std::vector<double> left;
-  left.reserve(static_cast<std::size_t>(at_most_hi - at_most_lo));
+  left.reserve(static_cast<std::size_t>(at_hi.below - at_lo.at_most));
   std::size_t j_hi = 0;
   std::size_t j_lo = 0;
   const std::size_t n = b.size();
   for (double ci : c) {
-    while (j_hi < n && !(ci - b[j_hi] <= hi)) ++j_hi;
+    while (j_hi < n && !(ci - b[j_hi] < hi)) ++j_hi;
     while (j_lo < n && !(ci - b[j_lo] <= lo)) ++j_lo;
     for (std::size_t j = j_hi; j < j_lo; ++j) left.push_back(ci - b[j]);
   }
-  auto nth = left.begin() + (r - at_most_lo);
+  auto nth = left.begin() + (r - at_lo.at_most);
   std::nth_element(left.begin(), nth, left.end());
   return *nth;
 }
