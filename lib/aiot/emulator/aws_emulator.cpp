@@ -1302,7 +1302,10 @@ class AwsEmulator {
       }
     }
     if (!d->desired.empty() || !d->reported.empty()) {
-      named[std::string(mapping::k_shadow_name)] = awsx::index_shadow_entry(d->desired, d->reported, d->version);
+      auto& entry = named[std::string(mapping::k_shadow_name)];
+      entry = awsx::index_shadow_entry(d->desired, d->reported, d->version);
+      // AWS's index returns the shadow document with its metadata: the listing's lastUpdated comes from it.
+      entry["metadata"] = metadata_of(aiot_state(*d), epoch_seconds(to_ms(d->updated)));
     }
     if (json health = awsx::health_shadow_state(d->reported); !health.is_null()) {
       named[std::string(mapping::k_health_shadow_name)] = awsx::index_shadow_entry(nullptr, health["reported"], d->version);
