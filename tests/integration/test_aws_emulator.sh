@@ -4,42 +4,12 @@
 # real AWS CLI against the emulator (things, paging, groups, jobs that progress from device reports).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EMU_HUB="$TEST_TMP/emulator.db"
-EMU_LOG="$TEST_TMP/serve.log"
-EMU_PID=""
-EMU_PORT=0
+source "$(dirname "${BASH_SOURCE[0]}")/aws_lib.sh"
 
-# start_emulator [ARGS...]: serves EMU_HUB on EMU_PORT (0 = any), waits for the port file.
-start_emulator() {
-  rm -f "$TEST_TMP/port"
-  "$AIOT" --hub "local:$EMU_HUB" hub serve --api aws --port "$EMU_PORT" --port-file "$TEST_TMP/port" \
-    --credentials-out "$TEST_TMP/aws.credentials" "$@" >>"$EMU_LOG" 2>&1 &
-  EMU_PID=$!
-  for _ in $(seq 1 100); do
-    [[ -s "$TEST_TMP/port" ]] && break
-    sleep 0.1
-  done
-  if [[ ! -s "$TEST_TMP/port" ]]; then
-    cat "$EMU_LOG" >&2
-    fail "the emulator did not start"
-    finish
-  fi
-  EMU_PORT=$(cat "$TEST_TMP/port")
-  EMU_URL="http://127.0.0.1:$EMU_PORT"
-}
-stop_emulator() {
-  kill "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-}
-
-# aws_aiot ARGS...: aiot with the AWS provider pointed at the emulator.
-aws_aiot() { run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" "$AIOT" "$@"; }
 json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval('d' + sys.argv[1]))" "$1"; }
 
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_PROFILE
-export AWS_SHARED_CREDENTIALS_FILE="$TEST_TMP/aws.credentials" AWS_PROFILE=aiot-emulator AWS_CONFIG_FILE=/dev/null
 
-start_emulator
+start_aws_emulator
 expect_eq "the credentials file is 0600" "600" "$(stat -c %a "$TEST_TMP/aws.credentials")"
 expect_eq "the emulator's key file is 0600" "600" "$(stat -c %a "$EMU_HUB.aws-key")"
 
@@ -257,14 +227,14 @@ if ((n_cli == 0)); then
 fi
 
 # --- the emulator down: exit 5 after retries; back on the same store with the same keys -------------
-stop_emulator
+stop_aws_emulator
 run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" AIOT_HTTP_MAX_ATTEMPTS=2 "$AIOT" device show imp-01
 expect_code 5
-start_emulator
+start_aws_emulator
 aws_aiot device show imp-01 -o json
 expect_code 0
 expect_eq "a restarted emulator keeps devices and keys" "imp-01" "$(run_stdout | json_get "['deviceId']")"
-stop_emulator
+stop_aws_emulator
 
 # --- a simulated fleet takes part in IoT Jobs; Fleet Indexing shows its health (docs/aws.md) ----------
 # The emulator serves a local hub with a simulated fleet: a job's aiot.model reaches the devices'
@@ -278,7 +248,7 @@ import json, sys, datetime
 t = json.load(sys.stdin)["simTime"]
 print(int(datetime.datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()))'; }
 AIOT_NOW=2026-11-23T09:00:00Z fleet_hub -q sim fleet --devices 20 --seed 1 >/dev/null || { fail "sim fleet"; finish; }
-start_emulator
+start_aws_emulator
 if command -v aws >/dev/null 2>&1; then
   AWS=(aws --endpoint-url "$EMU_URL" --region us-east-1)
   run "${AWS[@]}" iot create-thing-group --thing-group-name wave1
@@ -364,6 +334,6 @@ print(json.loads(t["shadow"])["name"]["aiot"]["reported"]["aiot"]["model"]["vers
 else
   echo "note: no 'aws' on PATH: the simulated-fleet job and search-index checks were skipped" >&2
 fi
-stop_emulator
+stop_aws_emulator
 
 finish

@@ -6,32 +6,8 @@
 #     import: every device present once, none lost, none doubled.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-EMU_LOG="$TEST_TMP/serve.log"
-EMU_PID=""
+source "$(dirname "${BASH_SOURCE[0]}")/aws_lib.sh"
 
-# start_emulator HUB [ARGS...]
-start_emulator() {
-  local hub=$1
-  shift
-  rm -f "$TEST_TMP/port"
-  "$AIOT" --hub "local:$hub" hub serve --api aws --port 0 --port-file "$TEST_TMP/port" \
-    --credentials-out "$TEST_TMP/aws.credentials" "$@" >>"$EMU_LOG" 2>&1 &
-  EMU_PID=$!
-  for _ in $(seq 1 100); do
-    [[ -s "$TEST_TMP/port" ]] && break
-    sleep 0.1
-  done
-  if [[ ! -s "$TEST_TMP/port" ]]; then
-    cat "$EMU_LOG" >&2
-    fail "the emulator did not start"
-    finish
-  fi
-  EMU_URL="http://127.0.0.1:$(cat "$TEST_TMP/port")"
-}
-
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION
-export AWS_SHARED_CREDENTIALS_FILE="$TEST_TMP/aws.credentials" AWS_PROFILE=aiot-emulator AWS_CONFIG_FILE=/dev/null
-aws_aiot() { run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" "$AIOT" "$@"; }
 # ids_in HUB: "COUNT UNIQUE" of the devices in a local store, read directly (no HTTP).
 ids_in() {
   "$AIOT" --hub "local:$1" device list -o json </dev/null |
@@ -44,20 +20,19 @@ ids_in() {
 } >"$TEST_TMP/devices.csv"
 
 # 1. Faults: each request independently gets a throttling answer (20 %), a 503 (5 %) or a reset (2 %).
-start_emulator "$TEST_TMP/faults.db" --faults 429=0.2,503=0.05,reset=0.02 --seed 7 -v
+EMU_HUB="$TEST_TMP/faults.db" start_aws_emulator --faults 429=0.2,503=0.05,reset=0.02 --seed 7
 aws_aiot device import -f "$TEST_TMP/devices.csv"
 expect_code 0
 expect_stderr_contains "2000 created, 0 updated, 0 unchanged, 0 failed"
 check "the emulator answered 400 ThrottlingException" grep -q " 400 .*(fault: throttle)" "$EMU_LOG"
 check "the emulator answered 503" grep -q "(fault: 503)" "$EMU_LOG"
 check "the emulator dropped connections" grep -q "reset (fault)" "$EMU_LOG"
-kill "$EMU_PID"
-wait "$EMU_PID" 2>/dev/null
+stop_aws_emulator
 expect_eq "every device exactly once after the faulty import" "2000 2000" "$(ids_in "$TEST_TMP/faults.db")"
 
 # 2. kill -9 in the middle of an import, restart on the same store, re-run.
 : >"$EMU_LOG"
-start_emulator "$TEST_TMP/crash.db"
+EMU_PORT=0 EMU_HUB="$TEST_TMP/crash.db" start_aws_emulator
 env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" AIOT_HTTP_MAX_ATTEMPTS=2 "$AIOT" device import -f "$TEST_TMP/devices.csv" \
   </dev/null >"$TEST_TMP/import1.out" 2>"$TEST_TMP/import1.err" &
 IMPORT_PID=$!
@@ -66,22 +41,20 @@ for _ in $(seq 1 200); do
   ((n >= 300)) && break
   sleep 0.1
 done
-kill -9 "$EMU_PID"
-wait "$EMU_PID" 2>/dev/null
+kill_aws_emulator
 wait "$IMPORT_PID"
 first=$?
 check "the interrupted import did not report success" test "$first" -ne 0
 before=$(ids_in "$TEST_TMP/crash.db")
 check "the crash left a partial import ($before)" test "${before% *}" -lt 2000
 
-start_emulator "$TEST_TMP/crash.db"
+EMU_PORT=0 EMU_HUB="$TEST_TMP/crash.db" start_aws_emulator
 aws_aiot device import -f "$TEST_TMP/devices.csv"
 expect_code 0
 expect_stderr_contains "0 failed"
 aws_aiot device list -o json
 expect_eq "the re-run sees 2,000 devices through the provider" "2000" "$(run_stdout | json_len)"
-kill "$EMU_PID"
-wait "$EMU_PID" 2>/dev/null
+stop_aws_emulator
 expect_eq "every device exactly once after crash and re-run" "2000 2000" "$(ids_in "$TEST_TMP/crash.db")"
 
 finish

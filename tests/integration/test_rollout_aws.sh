@@ -16,35 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 is needed"
 
-EMU_HUB="$TEST_TMP/emulator.db"
-EMU_LOG="$TEST_TMP/serve.log"
-EMU_PID=""
-
-start_emulator() {
-  rm -f "$TEST_TMP/port"
-  "$AIOT" -v --hub "local:$EMU_HUB" hub serve --api aws --port 0 --port-file "$TEST_TMP/port" \
-    --credentials-out "$TEST_TMP/aws.credentials" </dev/null >>"$EMU_LOG" 2>&1 &
-  EMU_PID=$!
-  for _ in $(seq 1 100); do
-    [[ -s "$TEST_TMP/port" && -s "$TEST_TMP/aws.credentials" ]] && break
-    sleep 0.1
-  done
-  if [[ ! -s "$TEST_TMP/port" ]]; then
-    cat "$EMU_LOG" >&2
-    fail "the emulator did not start"
-    finish
-  fi
-  export AIOT_AWS_ENDPOINT="http://127.0.0.1:$(cat "$TEST_TMP/port")"
-}
-stop_emulator() {
-  [[ -n "$EMU_PID" ]] || return 0
-  kill "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-  EMU_PID=""
-}
-
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_PROFILE
-export AWS_SHARED_CREDENTIALS_FILE="$TEST_TMP/aws.credentials" AWS_PROFILE=aiot-emulator AWS_CONFIG_FILE=/dev/null
+source "$(dirname "${BASH_SOURCE[0]}")/aws_lib.sh"
 
 spec() { # NAME VERSION
   cat <<YAML
@@ -86,7 +58,7 @@ drive() {
 }
 
 local_hub -q sim fleet --devices 200 --seed 21 >/dev/null || { fail "sim fleet"; finish; }
-start_emulator
+start_aws_emulator
 
 # requests_since LINE: the emulator's request lines (`-v` logs one per request, "METHOD /path...")
 # after the first LINE lines, as "METHOD /path" with queries and shadow thing names cut.
@@ -227,5 +199,5 @@ expect_eq "stop: every device is on the baseline 3.0" 200 "$on_baseline"
 over_aws rollout audit verify det-stop
 expect_code 0
 
-stop_emulator
+stop_aws_emulator
 finish
