@@ -5,8 +5,7 @@
 #                                               port it got, so a restart reuses it), -v: a log line
 #                                               per request in $EMU_LOG; sets EMU_PID, EMU_PORT,
 #                                               EMU_URL and exports AIOT_AWS_ENDPOINT
-#   stop_aws_emulator                           SIGTERM, waits
-#   kill_aws_emulator                           SIGKILL (a crash), waits
+#   stop_emulator / kill_emulator               (lib.sh) SIGTERM / SIGKILL, waits
 #   aws_aiot ARGS...                            runs aiot with the AWS provider (like `aiot`)
 #
 # Credentials: the emulator writes its key pair as profile aiot-emulator of $TEST_TMP/aws.credentials,
@@ -40,20 +39,6 @@ start_aws_emulator() {
   EMU_PORT=$(cat "$TEST_TMP/port")
   EMU_URL="http://127.0.0.1:$EMU_PORT"
   export AIOT_AWS_ENDPOINT="$EMU_URL"
-}
-
-stop_aws_emulator() {
-  [[ -n "$EMU_PID" ]] || return 0
-  kill "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-  EMU_PID=""
-}
-
-kill_aws_emulator() {
-  [[ -n "$EMU_PID" ]] || return 0
-  kill -9 "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-  EMU_PID=""
 }
 
 aws_aiot() { run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" "$AIOT" "$@"; }

@@ -3,8 +3,7 @@
 #
 #   start_azure_emulator [extra serve flags...]    (-v: a log line per request in $EMU_LOG) sets EMU_PID, EMU_PORT, IOTHUB_CONNECTION_STRING,
 #                                                  AIOT_AZURE_ENDPOINT; the hub file is $EMU_HUB
-#   stop_azure_emulator                            SIGTERM, waits
-#   kill_azure_emulator                            SIGKILL (a crash), waits
+#   stop_emulator / kill_emulator                  (lib.sh) SIGTERM / SIGKILL, waits
 #   azure ARGS...                                  runs aiot with --hub azure (like `aiot`)
 #   emu_count                                      devices in the emulator's store, read directly
 
@@ -31,20 +30,6 @@ start_azure_emulator() {
   export IOTHUB_CONNECTION_STRING
   IOTHUB_CONNECTION_STRING=$(cat "$TEST_TMP/emu.creds")
   export AIOT_AZURE_ENDPOINT="http://127.0.0.1:$EMU_PORT"
-}
-
-stop_azure_emulator() {
-  [[ -n "$EMU_PID" ]] || return 0
-  kill "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-  EMU_PID=""
-}
-
-kill_azure_emulator() {
-  [[ -n "$EMU_PID" ]] || return 0
-  kill -9 "$EMU_PID" 2>/dev/null
-  wait "$EMU_PID" 2>/dev/null
-  EMU_PID=""
 }
 
 azure() {

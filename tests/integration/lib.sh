@@ -189,6 +189,17 @@ device_count() {
   "$AIOT" device list -o json </dev/null 2>/dev/null | json_len
 }
 
+# stop_emulator / kill_emulator: end the emulator azure_lib.sh or aws_lib.sh started ($EMU_PID) with
+# SIGTERM / SIGKILL (a crash), and wait for it.
+stop_emulator() { _end_emulator TERM; }
+kill_emulator() { _end_emulator KILL; }
+_end_emulator() {
+  [[ -n "${EMU_PID:-}" ]] || return 0
+  kill -s "$1" "$EMU_PID" 2>/dev/null
+  wait "$EMU_PID" 2>/dev/null
+  EMU_PID=""
+}
+
 skip() {
   echo "skip: $TEST_NAME: $1" >&2
   TEST_FINISHED=1

@@ -227,14 +227,14 @@ if ((n_cli == 0)); then
 fi
 
 # --- the emulator down: exit 5 after retries; back on the same store with the same keys -------------
-stop_aws_emulator
+stop_emulator
 run env AIOT_HUB=aws AIOT_AWS_ENDPOINT="$EMU_URL" AIOT_HTTP_MAX_ATTEMPTS=2 "$AIOT" device show imp-01
 expect_code 5
 start_aws_emulator
 aws_aiot device show imp-01 -o json
 expect_code 0
 expect_eq "a restarted emulator keeps devices and keys" "imp-01" "$(run_stdout | json_get "['deviceId']")"
-stop_aws_emulator
+stop_emulator
 
 # --- a simulated fleet takes part in IoT Jobs; Fleet Indexing shows its health (docs/aws.md) ----------
 # The emulator serves a local hub with a simulated fleet: a job's aiot.model reaches the devices'
@@ -334,6 +334,6 @@ print(json.loads(t["shadow"])["name"]["aiot"]["reported"]["aiot"]["model"]["vers
 else
   echo "note: no 'aws' on PATH: the simulated-fleet job and search-index checks were skipped" >&2
 fi
-stop_aws_emulator
+stop_emulator
 
 finish

@@ -27,7 +27,7 @@ expect_stderr_contains "2000 created, 0 updated, 0 unchanged, 0 failed"
 check "the emulator answered 400 ThrottlingException" grep -q " 400 .*(fault: throttle)" "$EMU_LOG"
 check "the emulator answered 503" grep -q "(fault: 503)" "$EMU_LOG"
 check "the emulator dropped connections" grep -q "reset (fault)" "$EMU_LOG"
-stop_aws_emulator
+stop_emulator
 expect_eq "every device exactly once after the faulty import" "2000 2000" "$(ids_in "$TEST_TMP/faults.db")"
 
 # 2. kill -9 in the middle of an import, restart on the same store, re-run.
@@ -41,7 +41,7 @@ for _ in $(seq 1 200); do
   ((n >= 300)) && break
   sleep 0.1
 done
-kill_aws_emulator
+kill_emulator
 wait "$IMPORT_PID"
 first=$?
 check "the interrupted import did not report success" test "$first" -ne 0
@@ -54,7 +54,7 @@ expect_code 0
 expect_stderr_contains "0 failed"
 aws_aiot device list -o json
 expect_eq "the re-run sees 2,000 devices through the provider" "2000" "$(run_stdout | json_len)"
-stop_aws_emulator
+stop_emulator
 expect_eq "every device exactly once after crash and re-run" "2000 2000" "$(ids_in "$TEST_TMP/crash.db")"
 
 finish

@@ -80,7 +80,7 @@ run azure_raw GET /configurations
 expect_eq "list" "model-v2 model-v3" "$(field '" ".join(c["id"] for c in d)')"
 
 # Configurations live in the hub file: a restart keeps them.
-stop_azure_emulator
+stop_emulator
 start_azure_emulator || fail "emulator restart"
 run azure_raw GET /configurations/model-v3
 expect_stdout_matches '^200$'
@@ -92,5 +92,5 @@ expect_stdout_contains "ConfigurationNotFound"
 
 run azure_raw GET /statistics/devices
 expect_eq "statistics" 4 "$(field 'd["totalDeviceCount"]')"
-stop_azure_emulator
+stop_emulator
 finish

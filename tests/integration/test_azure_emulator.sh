@@ -195,12 +195,12 @@ dbg_key=$(run_stdout | python3 -c 'import json,sys;d=json.load(sys.stdin);print(
 expect_stderr_not_contains "$dbg_key"
 
 # --- the emulator restarts on its store with the same key; then goes away: exit 5 ------------------
-stop_azure_emulator
+stop_emulator
 start_azure_emulator || fail "emulator restart"
 expect_eq "the restart keeps the policy key" "$policy_key" "${IOTHUB_CONNECTION_STRING##*SharedAccessKey=}"
 azure device show cam-1 -o json
 expect_code 0
-stop_azure_emulator
+stop_emulator
 run env AIOT_HTTP_MAX_ATTEMPTS=2 "$AIOT" --hub azure device list
 expect_code 5
 expect_stderr_contains "query devices"

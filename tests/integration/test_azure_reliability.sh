@@ -34,7 +34,7 @@ azure device import -f devices.csv -o json
 expect_code 0
 expect_stdout_contains "\"unchanged\":$N"
 check "still exactly once after a re-run" exactly_once "$EMU_HUB"
-stop_azure_emulator
+stop_emulator
 
 # --- 2. the emulator is killed mid-import, restarted on the same store, the import re-run -------
 EMU_HUB=$TEST_TMP/crash.db
@@ -48,7 +48,7 @@ for ((i = 0; i < 400; i++)); do
   ((count >= 300)) && break
   sleep 0.02
 done
-kill_azure_emulator
+kill_emulator
 wait $importer
 code=$?
 before=$(emu_count)
@@ -63,6 +63,6 @@ expect_stdout_contains '"failed":0'
 total=$(run_stdout | python3 -c 'import json,sys;d=json.load(sys.stdin);print(d["created"]+d["unchanged"])')
 expect_eq "created + unchanged covers every row" $N "$total"
 check "every device exists exactly once (crash)" exactly_once "$EMU_HUB"
-stop_azure_emulator
+stop_emulator
 
 finish

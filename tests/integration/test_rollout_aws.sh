@@ -199,5 +199,5 @@ expect_eq "stop: every device is on the baseline 3.0" 200 "$on_baseline"
 over_aws rollout audit verify det-stop
 expect_code 0
 
-stop_aws_emulator
+stop_emulator
 finish

@@ -89,5 +89,5 @@ expect_stdout_contains ROLLBACK_DONE
 over_azure rollout audit verify det-bad
 expect_code 0
 
-stop_azure_emulator
+stop_emulator
 finish
