@@ -34,7 +34,7 @@ std::string condition(const ListOptions& o) {
 int run_list(const ListOptions& o, Context& ctx) {
   auto devices = ctx.hub().registry().list({.where = condition(o), .limit = o.limit});
   auto rows = nlohmann::json::array();
-  for (const auto& dev : devices) rows.push_back(hub::to_twin_json(dev));
+  for (auto& dev : devices) rows.push_back(hub::to_twin_json(std::move(dev)));
   output::print_list(ctx.io, rows, device_columns(), render_options(ctx));
   return 0;
 }

@@ -52,24 +52,27 @@ std::optional<std::string> invalid_device_id(std::string_view id) {
   return std::nullopt;
 }
 
-json to_twin_json(const Device& d, bool with_secrets) {
-  json desired = d.desired;
-  desired["$version"] = d.desired_version;
-  json reported = d.reported;
-  reported["$version"] = d.reported_version;
-  json twin = {
-      {"deviceId", d.id},
-      {"status", d.enabled ? "enabled" : "disabled"},
-      {"authenticationType", wire_name(d.auth.type)},
-      {"tags", d.tags},
-      {"properties", {{"desired", std::move(desired)}, {"reported", std::move(reported)}}},
-      {"version", d.version},
-      {"etag", d.twin_etag},
-      {"deviceEtag", d.etag},
-      {"generationId", d.generation_id},
-      {"createdTime", format_rfc3339(d.created)},
-      {"lastUpdated", format_rfc3339(d.updated)},
-  };
+json to_twin_json(const Device& d, bool with_secrets) { return to_twin_json(Device(d), with_secrets); }
+
+json to_twin_json(Device&& d, bool with_secrets) {
+  // Built key by key with moves: an initializer list would copy the three JSON trees.
+  d.desired["$version"] = d.desired_version;
+  d.reported["$version"] = d.reported_version;
+  json properties = json::object();
+  properties["desired"] = std::move(d.desired);
+  properties["reported"] = std::move(d.reported);
+  json twin = json::object();
+  twin["deviceId"] = d.id;
+  twin["status"] = d.enabled ? "enabled" : "disabled";
+  twin["authenticationType"] = wire_name(d.auth.type);
+  twin["tags"] = std::move(d.tags);
+  twin["properties"] = std::move(properties);
+  twin["version"] = d.version;
+  twin["etag"] = d.twin_etag;
+  twin["deviceEtag"] = d.etag;
+  twin["generationId"] = d.generation_id;
+  twin["createdTime"] = format_rfc3339(d.created);
+  twin["lastUpdated"] = format_rfc3339(d.updated);
   if (d.auth.type == AuthType::self_signed) {
     json tp = json::object();
     tp["primaryThumbprint"] = d.auth.primary.sha1;

@@ -66,6 +66,8 @@ std::optional<std::string> invalid_device_id(std::string_view id);
 // {desired, reported} with $version, version, etag). Queries are evaluated over it; `-o json` shows it.
 // Secrets are included only when with_secrets is true.
 json to_twin_json(const Device& d, bool with_secrets = false);
+// The same, taking the device apart instead of copying its JSON (listings of many devices).
+json to_twin_json(Device&& d, bool with_secrets = false);
 
 // Same registered content: what an idempotent import compares. Keys and thumbprints in `wanted`
 // that are empty mean "anything" (the hub generated them).
