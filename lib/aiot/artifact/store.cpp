@@ -1,7 +1,5 @@
 #include "aiot/artifact/store.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
 
 #include <cctype>
@@ -9,6 +7,7 @@
 #include "aiot/context.hpp"
 #include "aiot/core/error.hpp"
 #include "aiot/core/fs.hpp"
+#include "aiot/core/sqlite.hpp"
 #include "aiot/hub/hub.hpp"
 #include "aiot/hub/local/local_hub.hpp"
 
@@ -60,85 +59,30 @@ Signature signature_from_json(const json& j) {
   return s;
 }
 
+// The registry's errors, worded as before the shared wrapper: what failed (the SQL, "step",
+// "bind" or "opening FILE") and SQLite's text; a held lock is `unavailable`.
+Error registry_error(const std::filesystem::path& path, const sqlite::Failure& f) {
+  std::string what = f.op == sqlite::Op::open   ? fmt::format("opening {}", path.string())
+                     : f.op == sqlite::Op::step ? std::string("step")
+                     : f.op == sqlite::Op::bind ? std::string("bind")
+                                                : f.sql;
+  std::string message = fmt::format("artifact registry: {}: {}", what, f.message);
+  if (f.busy || f.locked) {
+    return Error::unavailable(message, "Another aiot holds the registry's write lock; try again.");
+  }
+  return Error::failure(message);
+}
+
 }  // namespace
 
-struct Store::Db {
-  sqlite3* handle = nullptr;
-  ~Db() { sqlite3_close_v2(handle); }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    int code = sqlite3_errcode(handle);
-    std::string message = fmt::format("artifact registry: {}: {}", what, sqlite3_errmsg(handle));
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      throw Error::unavailable(message, "Another aiot holds the registry's write lock; try again.");
-    }
-    throw Error::failure(message);
-  }
-  void exec(const char* sql) {
-    if (sqlite3_exec(handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
-  }
+struct Store::Db : sqlite::Database {
+  using sqlite::Database::Database;
 };
 
 namespace {
 
-class Stmt {
- public:
-  Stmt(Store::Db& db, const std::string& sql) : db_(db) {
-    if (sqlite3_prepare_v2(db.handle, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) db_.fail(sql);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(int i, const std::string& v) {
-    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, i, v));
-    return *this;
-  }
-  Stmt& bind_null(int i) {
-    check(sqlite3_bind_null(stmt_, i));
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    db_.fail("step");
-  }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) db_.fail("bind");
-  }
-  Store::Db& db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-class WriteTxn {
- public:
-  explicit WriteTxn(Store::Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
-  ~WriteTxn() {
-    if (!done_) sqlite3_exec(db_.handle, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    db_.exec("COMMIT");
-    done_ = true;
-  }
-
- private:
-  Store::Db& db_;
-  bool done_ = false;
-};
+using Stmt = sqlite::Statement;
+using WriteTxn = sqlite::WriteTransaction;
 
 ArtifactRecord read_row(const Stmt& s) {
   ArtifactRecord r;
@@ -158,17 +102,16 @@ ArtifactRecord read_row(const Stmt& s) {
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& db) : db_(std::make_unique<Db>()) {
+Store::Store(const std::filesystem::path& db) {
   if (db.has_parent_path()) fs::ensure_dir(db.parent_path());
-  if (sqlite3_open_v2(db.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    db_->fail(fmt::format("opening {}", db.string()));
-  }
-  sqlite3_busy_timeout(db_->handle, k_busy_timeout_ms);
+  db_ = std::make_unique<Db>(db, sqlite::Database::Options{
+                                     .create = true,
+                                     .busy_timeout_ms = k_busy_timeout_ms,
+                                     .on_error = [db](const sqlite::Failure& f) { return registry_error(db, f); }});
   db_->exec("PRAGMA journal_mode = WAL");  // already so for a hub file; a cloud registry file gets it too
   WriteTxn txn(*db_);
   db_->exec(k_schema);
-  Stmt get(*db_, "SELECT value FROM artifact_meta WHERE key = 'format'");
+  Stmt get = db_->prepare("SELECT value FROM artifact_meta WHERE key = 'format'");
   if (get.step()) {
     int format = std::stoi(get.text(0));
     if (format > k_format) {
@@ -177,7 +120,7 @@ Store::Store(const std::filesystem::path& db) : db_(std::make_unique<Db>()) {
                            "Upgrade aiot.");
     }
   } else {
-    Stmt put(*db_, "INSERT INTO artifact_meta (key, value) VALUES ('format', ?)");
+    Stmt put = db_->prepare("INSERT INTO artifact_meta (key, value) VALUES ('format', ?)");
     put.bind(1, std::to_string(k_format));
     put.step();
   }
@@ -188,7 +131,7 @@ Store::~Store() = default;
 
 AddOutcome Store::add(const ArtifactRecord& r) {
   WriteTxn txn(*db_);
-  Stmt existing(*db_, "SELECT sha256 FROM artifacts WHERE kind = ? AND name = ? AND version = ?");
+  Stmt existing = db_->prepare("SELECT sha256 FROM artifacts WHERE kind = ? AND name = ? AND version = ?");
   existing.bind(1, std::string(to_string(r.kind))).bind(2, r.name).bind(3, r.version);
   if (existing.step()) {
     if (existing.text(0) == r.sha256) return AddOutcome::unchanged;
@@ -196,10 +139,10 @@ AddOutcome Store::add(const ArtifactRecord& r) {
                                       to_string(r.kind), r.name, r.version, existing.text(0), r.sha256),
                           "Versions are immutable: give the new file a new version.");
   }
-  Stmt seq(*db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM artifacts");
+  Stmt seq = db_->prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM artifacts");
   seq.step();
   std::int64_t next = seq.integer(0);
-  Stmt ins(*db_, fmt::format("INSERT INTO artifacts ({}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
+  Stmt ins = db_->prepare(fmt::format("INSERT INTO artifacts ({}, seq) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
   ins.bind(1, std::string(to_string(r.kind)))
       .bind(2, r.name)
       .bind(3, r.version)
@@ -221,7 +164,7 @@ AddOutcome Store::add(const ArtifactRecord& r) {
 }
 
 std::optional<ArtifactRecord> Store::get(Kind kind, const std::string& name, const std::string& version) {
-  Stmt s(*db_, fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND name = ? AND version = ?", k_columns));
+  Stmt s = db_->prepare(fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND name = ? AND version = ?", k_columns));
   s.bind(1, std::string(to_string(kind))).bind(2, name).bind(3, version);
   if (!s.step()) return std::nullopt;
   return read_row(s);
@@ -240,14 +183,16 @@ ArtifactRecord Store::need(Kind kind, const std::string& name, const std::string
 }
 
 std::optional<ArtifactRecord> Store::latest(Kind kind, const std::string& name) {
-  Stmt s(*db_, fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND name = ? ORDER BY seq DESC LIMIT 1", k_columns));
+  Stmt s = db_->prepare(
+      fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND name = ? ORDER BY seq DESC LIMIT 1", k_columns));
   s.bind(1, std::string(to_string(kind))).bind(2, name);
   if (!s.step()) return std::nullopt;
   return read_row(s);
 }
 
 std::vector<ArtifactRecord> Store::list(Kind kind, const std::string& name) {
-  Stmt s(*db_, fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND (? = '' OR name = ?) ORDER BY seq", k_columns));
+  Stmt s = db_->prepare(
+      fmt::format("SELECT {} FROM artifacts WHERE kind = ? AND (? = '' OR name = ?) ORDER BY seq", k_columns));
   s.bind(1, std::string(to_string(kind))).bind(2, name).bind(3, name);
   std::vector<ArtifactRecord> out;
   while (s.step()) out.push_back(read_row(s));
@@ -255,9 +200,10 @@ std::vector<ArtifactRecord> Store::list(Kind kind, const std::string& name) {
 }
 
 std::optional<ArtifactRecord> Store::previous(Kind kind, const std::string& name, const std::string& version) {
-  Stmt s(*db_, fmt::format("SELECT {} FROM artifacts WHERE kind = ?1 AND name = ?2 AND seq < (SELECT seq FROM "
-                           "artifacts WHERE kind = ?1 AND name = ?2 AND version = ?3) ORDER BY seq DESC LIMIT 1",
-                           k_columns));
+  Stmt s =
+      db_->prepare(fmt::format("SELECT {} FROM artifacts WHERE kind = ?1 AND name = ?2 AND seq < (SELECT seq FROM "
+                               "artifacts WHERE kind = ?1 AND name = ?2 AND version = ?3) ORDER BY seq DESC LIMIT 1",
+                               k_columns));
   s.bind(1, std::string(to_string(kind))).bind(2, name).bind(3, version);
   if (!s.step()) return std::nullopt;
   return read_row(s);
@@ -265,10 +211,10 @@ std::optional<ArtifactRecord> Store::previous(Kind kind, const std::string& name
 
 void Store::set_signature(Kind kind, const std::string& name, const std::string& version, const Signature& sig) {
   WriteTxn txn(*db_);
-  Stmt s(*db_, "UPDATE artifacts SET signature = ? WHERE kind = ? AND name = ? AND version = ?");
+  Stmt s = db_->prepare("UPDATE artifacts SET signature = ? WHERE kind = ? AND name = ? AND version = ?");
   s.bind(1, signature_json(sig).dump()).bind(2, std::string(to_string(kind))).bind(3, name).bind(4, version);
   s.step();
-  if (sqlite3_changes(db_->handle) != 1) {
+  if (db_->changes() != 1) {
     throw Error::not_found(fmt::format("{} {} {} is not in the artifact registry", to_string(kind), name, version));
   }
   txn.commit();

@@ -1,7 +1,5 @@
 #include "aiot/emulator/azure_configurations.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 
 #include "aiot/core/crypto.hpp"
 #include "aiot/core/error.hpp"
+#include "aiot/core/sqlite.hpp"
 #include "aiot/core/strings.hpp"
 #include "aiot/hub/azure/azure_wire.hpp"
 #include "aiot/hub/query.hpp"
@@ -100,45 +99,34 @@ std::string target_condition_error(const std::string& target) {
   }
 }
 
-struct ConfigurationStore::Db {
-  sqlite3* handle = nullptr;
-  ~Db() { sqlite3_close_v2(handle); }
+namespace {
 
-  void exec(const char* sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(handle, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string text = msg ? msg : "unknown error";
-      sqlite3_free(msg);
-      throw Error::unavailable("emulator configuration store: " + text);
-    }
+// The store's errors, worded as before the shared wrapper: a failed statement or transaction is
+// `unavailable` (the emulator answers 503), a statement that does not prepare a failure.
+Error store_error(const std::filesystem::path& hub_file, const sqlite::Failure& f) {
+  switch (f.op) {
+    case sqlite::Op::open:
+      return Error::failure(fmt::format("cannot open {} for the emulator's configurations", hub_file.string()));
+    case sqlite::Op::exec:
+    case sqlite::Op::step: return Error::unavailable("emulator configuration store: " + f.message);
+    case sqlite::Op::prepare:
+    case sqlite::Op::bind: break;
   }
-  struct Stmt {
-    sqlite3_stmt* s = nullptr;
-    Stmt(sqlite3* db, const char* sql) {
-      if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK)
-        throw Error::failure(fmt::format("emulator configuration store: {}", sqlite3_errmsg(db)));
-    }
-    ~Stmt() { sqlite3_finalize(s); }
-    void text(int i, const std::string& v) { sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-    void integer(int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
-    bool step() {
-      int rc = sqlite3_step(s);
-      if (rc == SQLITE_ROW) return true;
-      if (rc == SQLITE_DONE) return false;
-      throw Error::unavailable(fmt::format("emulator configuration store: {}", sqlite3_errmsg(sqlite3_db_handle(s))));
-    }
-    std::string column_text(int i) {
-      auto p = sqlite3_column_text(s, i);
-      return p ? reinterpret_cast<const char*>(p) : "";
-    }
-  };
+  return Error::failure("emulator configuration store: " + f.message);
+}
+
+}  // namespace
+
+struct ConfigurationStore::Db : sqlite::Database {
+  using sqlite::Database::Database;
 };
 
-ConfigurationStore::ConfigurationStore(const std::filesystem::path& hub_file) : db_(std::make_unique<Db>()) {
-  if (sqlite3_open_v2(hub_file.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    throw Error::failure(fmt::format("cannot open {} for the emulator's configurations", hub_file.string()));
-  sqlite3_busy_timeout(db_->handle, 10'000);
+ConfigurationStore::ConfigurationStore(const std::filesystem::path& hub_file)
+    : db_(std::make_unique<Db>(hub_file, sqlite::Database::Options{.create = true,
+                                                                   .busy_timeout_ms = 10'000,
+                                                                   .on_error = [hub_file](const sqlite::Failure& f) {
+                                                                     return store_error(hub_file, f);
+                                                                   }})) {
   db_->exec(
       "CREATE TABLE IF NOT EXISTS azure_configurations ("
       "  id TEXT PRIMARY KEY,"
@@ -150,16 +138,16 @@ ConfigurationStore::ConfigurationStore(const std::filesystem::path& hub_file) : 
 ConfigurationStore::~ConfigurationStore() = default;
 
 std::optional<Configuration> ConfigurationStore::get(const std::string& id) {
-  Db::Stmt s(db_->handle, "SELECT body FROM azure_configurations WHERE id = ?");
-  s.text(1, id);
+  auto s = db_->prepare("SELECT body FROM azure_configurations WHERE id = ?");
+  s.bind(1, id);
   if (!s.step()) return std::nullopt;
-  return Configuration::from_json(json::parse(s.column_text(0)));
+  return Configuration::from_json(json::parse(s.view(0)));
 }
 
 std::vector<Configuration> ConfigurationStore::list(std::size_t top) {
-  Db::Stmt s(db_->handle, "SELECT body FROM azure_configurations ORDER BY id");
+  auto s = db_->prepare("SELECT body FROM azure_configurations ORDER BY id");
   std::vector<Configuration> out;
-  while (s.step() && (top == 0 || out.size() < top)) out.push_back(Configuration::from_json(json::parse(s.column_text(0))));
+  while (s.step() && (top == 0 || out.size() < top)) out.push_back(Configuration::from_json(json::parse(s.view(0))));
   return out;
 }
 
@@ -194,49 +182,42 @@ Configuration ConfigurationStore::put(const std::string& id, const json& body, c
       throw ConfigError{400, 400404, "InvalidConfigurationCustomMetricsQuery", fmt::format("metric '{}': {}", name, error)};
   }
 
-  db_->exec("BEGIN IMMEDIATE");
-  try {
-    auto existing = get(id);
-    std::int64_t version = 1;
-    std::string now_text = format_rfc3339(now);
-    Configuration stored = wanted;
-    if (if_match.empty()) {
-      if (existing)
-        throw ConfigError{409, 0, "ConfigurationAlreadyExists",
-                          fmt::format("configuration '{}' already exists; update it with If-Match", id)};
-      stored.created_time = now_text;
-    } else {
-      if (!existing) throw ConfigError{404, 0, "ConfigurationNotFound", fmt::format("configuration '{}' not found", id)};
-      if (if_match != "*" && if_match != existing->etag)
-        throw ConfigError{412, 412001, "PreconditionFailed",
-                          fmt::format("configuration '{}' has etag {}, not {}", id, existing->etag, if_match)};
-      if (existing->content != wanted.content)
-        throw ConfigError{400, 400403, "CannotModifyImmutableConfigurationContent",
-                          fmt::format("the content of configuration '{}' cannot be changed", id)};
-      Db::Stmt v(db_->handle, "SELECT version FROM azure_configurations WHERE id = ?");
-      v.text(1, id);
-      v.step();
-      version = sqlite3_column_int64(v.s, 0) + 1;
-      stored.created_time = existing->created_time;
-    }
-    stored.last_updated_time = now_text;
-    stored.etag = etag_for(version);
-    stored.metric_results.clear();
-    stored.system_metric_results.clear();
-    json row = stored.to_json();
-    row["createdTimeUtc"] = stored.created_time;
-    row["lastUpdatedTimeUtc"] = stored.last_updated_time;
-    Db::Stmt w(db_->handle, "INSERT OR REPLACE INTO azure_configurations (id, body, version) VALUES (?, ?, ?)");
-    w.text(1, id);
-    w.text(2, row.dump());
-    w.integer(3, version);
-    w.step();
-    db_->exec("COMMIT");
-    return stored;
-  } catch (...) {
-    sqlite3_exec(db_->handle, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
+  sqlite::WriteTransaction txn(*db_);
+  auto existing = get(id);
+  std::int64_t version = 1;
+  std::string now_text = format_rfc3339(now);
+  Configuration stored = wanted;
+  if (if_match.empty()) {
+    if (existing)
+      throw ConfigError{409, 0, "ConfigurationAlreadyExists",
+                        fmt::format("configuration '{}' already exists; update it with If-Match", id)};
+    stored.created_time = now_text;
+  } else {
+    if (!existing) throw ConfigError{404, 0, "ConfigurationNotFound", fmt::format("configuration '{}' not found", id)};
+    if (if_match != "*" && if_match != existing->etag)
+      throw ConfigError{412, 412001, "PreconditionFailed",
+                        fmt::format("configuration '{}' has etag {}, not {}", id, existing->etag, if_match)};
+    if (existing->content != wanted.content)
+      throw ConfigError{400, 400403, "CannotModifyImmutableConfigurationContent",
+                        fmt::format("the content of configuration '{}' cannot be changed", id)};
+    auto v = db_->prepare("SELECT version FROM azure_configurations WHERE id = ?");
+    v.bind(1, id);
+    v.step();
+    version = v.integer(0) + 1;
+    stored.created_time = existing->created_time;
   }
+  stored.last_updated_time = now_text;
+  stored.etag = etag_for(version);
+  stored.metric_results.clear();
+  stored.system_metric_results.clear();
+  json row = stored.to_json();
+  row["createdTimeUtc"] = stored.created_time;
+  row["lastUpdatedTimeUtc"] = stored.last_updated_time;
+  auto w = db_->prepare("INSERT OR REPLACE INTO azure_configurations (id, body, version) VALUES (?, ?, ?)");
+  w.bind(1, id).bind(2, row.dump()).bind(3, version);
+  w.step();
+  txn.commit();
+  return stored;
 }
 
 void ConfigurationStore::remove(const std::string& id, const std::string& if_match) {
@@ -245,8 +226,8 @@ void ConfigurationStore::remove(const std::string& id, const std::string& if_mat
   if (!if_match.empty() && if_match != "*" && if_match != existing->etag)
     throw ConfigError{412, 412001, "PreconditionFailed",
                       fmt::format("configuration '{}' has etag {}, not {}", id, existing->etag, if_match)};
-  Db::Stmt s(db_->handle, "DELETE FROM azure_configurations WHERE id = ?");
-  s.text(1, id);
+  auto s = db_->prepare("DELETE FROM azure_configurations WHERE id = ?");
+  s.bind(1, id);
   s.step();
 }
 

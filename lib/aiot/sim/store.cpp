@@ -1,12 +1,11 @@
 #include "aiot/sim/store.hpp"
 
-#include <sqlite3.h>
-
 #include <fmt/format.h>
 
 #include <map>
 
 #include "aiot/core/error.hpp"
+#include "aiot/core/sqlite.hpp"
 
 namespace aiot::sim {
 
@@ -55,94 +54,42 @@ std::int64_t to_ms(TimePoint t) {
 }
 TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
 
+// The simulator's errors, worded as before the shared wrapper: what failed (the SQL, "step" or
+// "bind") and SQLite's text; a held lock is `unavailable`.
+Error store_error(const std::filesystem::path& path, const sqlite::Failure& f) {
+  if (f.op == sqlite::Op::open) {
+    return Error::failure(fmt::format("simulator: cannot open {}: {}", path.string(), f.message));
+  }
+  std::string_view what = f.op == sqlite::Op::step ? "step" : f.op == sqlite::Op::bind ? "bind" : f.sql;
+  std::string message = fmt::format("simulator store: {}: {}", what, f.message);
+  if (f.busy || f.locked) {
+    return Error::unavailable(message, "Another aiot holds the hub's write lock; try again.");
+  }
+  return Error::failure(message);
+}
+
 }  // namespace
 
-struct Store::Db {
-  sqlite3* handle = nullptr;
-  ~Db() { sqlite3_close_v2(handle); }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    int code = sqlite3_errcode(handle);
-    std::string message = fmt::format("simulator store: {}: {}", what, sqlite3_errmsg(handle));
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      throw Error::unavailable(message, "Another aiot holds the hub's write lock; try again.");
-    }
-    throw Error::failure(message);
-  }
-
-  void exec(const char* sql) {
-    if (sqlite3_exec(handle, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
-  }
+struct Store::Db : sqlite::Database {
+  using sqlite::Database::Database;
 };
 
 namespace {
 
-class Stmt {
- public:
-  Stmt(Store::Db& db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db.handle, sql, -1, &stmt_, nullptr) != SQLITE_OK) db_.fail(sql);
-  }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
+using Stmt = sqlite::Statement;
+using WriteTxn = sqlite::WriteTransaction;
 
-  Stmt& bind(int i, const std::string& v) {
-    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
+void bind_time(Stmt& s, int i, std::optional<TimePoint> t) {
+  if (t) {
+    s.bind(i, to_ms(*t));
+  } else {
+    s.bind_null(i);
   }
-  Stmt& bind(int i, std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, i, v));
-    return *this;
-  }
-  Stmt& bind(int i, std::optional<TimePoint> t) {
-    check(t ? sqlite3_bind_int64(stmt_, i, to_ms(*t)) : sqlite3_bind_null(stmt_, i));
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    db_.fail("step");
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) db_.fail("bind");
-  }
-  Store::Db& db_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// BEGIN IMMEDIATE: writers queue on the busy timeout instead of failing a read-to-write upgrade.
-class WriteTxn {
- public:
-  explicit WriteTxn(Store::Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
-  ~WriteTxn() {
-    if (!done_) sqlite3_exec(db_.handle, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    db_.exec("COMMIT");
-    done_ = true;
-  }
-
- private:
-  Store::Db& db_;
-  bool done_ = false;
-};
+}
 
 void put_config(Store::Db& db, const std::string& key, const std::string& value) {
-  Stmt s(db, "INSERT INTO sim_config (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Stmt s = db.prepare(
+      "INSERT INTO sim_config (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   s.bind(1, key).bind(2, value);
   s.step();
 }
@@ -166,31 +113,29 @@ void write_device(Stmt& s, const DeviceState& d) {
       .bind(8, d.seen_desired)
       .bind(9, d.target)
       .bind(10, d.target_name)
-      .bind(11, d.attempt)
-      .bind(12, d.started);
+      .bind(11, d.attempt);
+  bind_time(s, 12, d.started);
   s.step();
 }
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& db, bool create) : db_(std::make_unique<Db>()) {
-  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(db.c_str(), &db_->handle, flags, nullptr) != SQLITE_OK) {
-    throw Error::failure(fmt::format("simulator: cannot open {}: {}", db.string(),
-                                     db_->handle ? sqlite3_errmsg(db_->handle) : "out of memory"));
-  }
-  sqlite3_busy_timeout(db_->handle, 10'000);
+Store::Store(const std::filesystem::path& db, bool create)
+    : db_(std::make_unique<Db>(db, sqlite::Database::Options{
+                                       .create = false,
+                                       .busy_timeout_ms = 10'000,
+                                       .on_error = [db](const sqlite::Failure& f) { return store_error(db, f); }})) {
   if (create) {
     WriteTxn txn(*db_);
     db_->exec(k_schema);
     db_->exec(k_installs_schema);
-    Stmt s(*db_, "INSERT INTO sim_config (key, value) VALUES ('format', ?) ON CONFLICT(key) DO NOTHING");
+    Stmt s = db_->prepare("INSERT INTO sim_config (key, value) VALUES ('format', ?) ON CONFLICT(key) DO NOTHING");
     s.bind(1, std::to_string(k_format));
     s.step();
     txn.commit();
   }
   if (has_tables()) {
-    Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'format'");
+    Stmt s = db_->prepare("SELECT value FROM sim_config WHERE key = 'format'");
     int format = s.step() ? std::stoi(s.text(0)) : 0;
     if (format > k_format) {
       throw Error::failure(fmt::format("the simulator tables in {} have format {}, newer than this aiot knows ({})",
@@ -203,14 +148,15 @@ Store::Store(const std::filesystem::path& db, bool create) : db_(std::make_uniqu
 Store::~Store() = default;
 
 bool Store::has_tables() {
-  Stmt s(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sim_config', 'sim_devices')");
+  Stmt s =
+      db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('sim_config', 'sim_devices')");
   s.step();
   return s.integer(0) == 2;
 }
 
 std::optional<SimConfig> Store::config() {
   if (!has_tables()) return std::nullopt;
-  Stmt s(*db_, "SELECT key, value FROM sim_config");
+  Stmt s = db_->prepare("SELECT key, value FROM sim_config");
   std::map<std::string, std::string> values;
   while (s.step()) values[s.text(0)] = s.text(1);
   if (!values.count("seed")) return std::nullopt;
@@ -225,7 +171,7 @@ std::optional<SimConfig> Store::config() {
 
 void Store::init_config(const SimConfig& c) {
   WriteTxn txn(*db_);
-  Stmt s(*db_, "SELECT 1 FROM sim_config WHERE key = 'seed'");
+  Stmt s = db_->prepare("SELECT 1 FROM sim_config WHERE key = 'seed'");
   if (!s.step()) {
     put_config(*db_, "seed", std::to_string(c.seed));
     put_config(*db_, "profile_yaml", c.profile_yaml);
@@ -239,9 +185,9 @@ void Store::init_config(const SimConfig& c) {
 std::vector<DeviceState> Store::devices() {
   std::vector<DeviceState> out;
   if (!has_tables()) return out;
-  Stmt s(*db_,
-         "SELECT id, idx, site, region, hw, model_name, running, seen_desired, target, target_name, attempt, "
-         "started_ms FROM sim_devices ORDER BY id");
+  Stmt s = db_->prepare(
+      "SELECT id, idx, site, region, hw, model_name, running, seen_desired, target, target_name, attempt, "
+      "started_ms FROM sim_devices ORDER BY id");
   while (s.step()) {
     DeviceState d;
     d.id = s.text(0);
@@ -262,10 +208,10 @@ std::vector<DeviceState> Store::devices() {
 }
 
 std::vector<TwinView> Store::twins() {
-  Stmt s(*db_,
-         "SELECT id, status, json_extract(desired, '$.aiot.model.version'), json_extract(desired, '$.aiot.model.name'), "
-         "json_extract(reported, '$.aiot.model.version'), json_extract(reported, '$.aiot.ota.state') "
-         "FROM devices ORDER BY id");
+  Stmt s = db_->prepare(
+      "SELECT id, status, json_extract(desired, '$.aiot.model.version'), json_extract(desired, '$.aiot.model.name'), "
+      "json_extract(reported, '$.aiot.model.version'), json_extract(reported, '$.aiot.ota.state') "
+      "FROM devices ORDER BY id");
   std::vector<TwinView> out;
   while (s.step()) {
     TwinView t;
@@ -282,7 +228,7 @@ std::vector<TwinView> Store::twins() {
 
 void Store::upsert_devices(std::span<const DeviceState> devices) {
   WriteTxn txn(*db_);
-  Stmt s(*db_, k_upsert_device);
+  Stmt s = db_->prepare(k_upsert_device);
   for (const auto& d : devices) write_device(s, d);
   txn.commit();
 }
@@ -292,35 +238,37 @@ void Store::commit_advance(TimePoint from, TimePoint to, std::span<const DeviceS
   WriteTxn txn(*db_);
   bool had_history = false;
   {
-    Stmt s(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
+    Stmt s = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
     s.step();
     had_history = s.integer(0) == 1;
   }
   if (!had_history) {
     db_->exec(k_installs_schema);
     // Advances before this one were not recorded (an older aiot made them).
-    Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'start_ms'");
-    if (s.step() && std::stoll(s.text(0)) != to_ms(from)) put_config(*db_, "history_since_ms", std::to_string(to_ms(from)));
+    Stmt s = db_->prepare("SELECT value FROM sim_config WHERE key = 'start_ms'");
+    if (s.step() && std::stoll(s.text(0)) != to_ms(from)) {
+      put_config(*db_, "history_since_ms", std::to_string(to_ms(from)));
+    }
   }
   {
-    Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'advanced_to_ms'");
+    Stmt s = db_->prepare("SELECT value FROM sim_config WHERE key = 'advanced_to_ms'");
     if (!s.step() || std::stoll(s.text(0)) != to_ms(from)) {
       throw Error::unavailable("another 'aiot sim advance' moved the simulated fleet at the same time",
                                "Check 'aiot sim status' and advance again if needed.");
     }
   }
-  Stmt upsert(*db_, k_upsert_device);
+  Stmt upsert = db_->prepare(k_upsert_device);
   for (const auto& d : changed) write_device(upsert, d);
-  Stmt del(*db_, "DELETE FROM sim_devices WHERE id = ?");
+  Stmt del = db_->prepare("DELETE FROM sim_devices WHERE id = ?");
   for (const auto& id : removed) {
     del.reset();
     del.bind(1, id);
     del.step();
   }
   // A re-run of an interrupted advance computes the same installs: replace, never duplicate.
-  Stmt ins(*db_,
-           "INSERT OR REPLACE INTO sim_installs (device_id, done_ms, started_ms, model_name, from_version, to_version, "
-           "succeeded) VALUES (?,?,?,?,?,?,?)");
+  Stmt ins = db_->prepare(
+      "INSERT OR REPLACE INTO sim_installs (device_id, done_ms, started_ms, model_name, from_version, to_version, "
+      "succeeded) VALUES (?,?,?,?,?,?,?)");
   for (const auto& e : installs) {
     ins.reset();
     ins.bind(1, e.device_id)
@@ -338,12 +286,12 @@ void Store::commit_advance(TimePoint from, TimePoint to, std::span<const DeviceS
 
 std::vector<InstallEvent> Store::installs() {
   std::vector<InstallEvent> out;
-  Stmt exists(*db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
+  Stmt exists = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'sim_installs'");
   exists.step();
   if (exists.integer(0) == 0) return out;
-  Stmt s(*db_,
-         "SELECT device_id, started_ms, done_ms, model_name, from_version, to_version, succeeded FROM sim_installs "
-         "ORDER BY device_id, done_ms");
+  Stmt s = db_->prepare(
+      "SELECT device_id, started_ms, done_ms, model_name, from_version, to_version, succeeded FROM sim_installs "
+      "ORDER BY device_id, done_ms");
   while (s.step()) {
     InstallEvent e;
     e.device_id = s.text(0);
@@ -360,7 +308,7 @@ std::vector<InstallEvent> Store::installs() {
 
 std::optional<TimePoint> Store::history_since() {
   if (!has_tables()) return std::nullopt;
-  Stmt s(*db_, "SELECT value FROM sim_config WHERE key = 'history_since_ms'");
+  Stmt s = db_->prepare("SELECT value FROM sim_config WHERE key = 'history_since_ms'");
   if (!s.step()) return std::nullopt;
   return from_ms(std::stoll(s.text(0)));
 }

@@ -1,16 +1,15 @@
 #include "aiot/hub/local/local_hub.hpp"
 
 #include <simdjson.h>
-#include <sqlite3.h>
 
 #include <string_view>
 #include <thread>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
 #include "aiot/core/crypto.hpp"
 #include "aiot/core/fs.hpp"
+#include "aiot/core/sqlite.hpp"
 #include "aiot/core/strings.hpp"
 #include "aiot/hub/query.hpp"
 
@@ -73,82 +72,47 @@ TimePoint from_ms(std::int64_t ms) { return TimePoint(std::chrono::milliseconds(
 
 std::string random_key() { return crypto::base64_encode(crypto::random_bytes(32)); }
 
-sqlite3_stmt* prepare(sqlite3* db, const std::string& sql, unsigned flags = 0) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), flags, &stmt, nullptr) != SQLITE_OK)
-    throw Error::failure(fmt::format("local hub: {} (in: {})", sqlite3_errmsg(db), sql));
-  return stmt;
+using Stmt = sqlite::Statement;
+
+// A query parameter: strings as TEXT, integers as INTEGER, doubles as REAL, booleans as 0/1, null as NULL
+// (the binding hub/query.hpp's to_sql expects).
+void bind_json(Stmt& s, int i, const json& v) {
+  if (v.is_string()) {
+    s.bind(i, v.get_ref<const std::string&>());
+  } else if (v.is_boolean()) {
+    s.bind(i, static_cast<std::int64_t>(v.get<bool>() ? 1 : 0));
+  } else if (v.is_number_integer()) {
+    s.bind(i, v.get<std::int64_t>());
+  } else if (v.is_number_unsigned()) {
+    s.bind(i, static_cast<std::int64_t>(v.get<std::uint64_t>()));
+  } else if (v.is_number_float()) {
+    s.bind(i, v.get<double>());
+  } else {
+    s.bind_null(i);
+  }
 }
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const std::string& sql) : db_(db), stmt_(prepare(db, sql)), owned_(true) {}
-  // A statement from the hub's cache (LocalHub::Db::cached): reset for its next use, not finalized.
-  Stmt(sqlite3* db, sqlite3_stmt* cached) : db_(db), stmt_(cached), owned_(false) {}
-  ~Stmt() {
-    if (owned_) {
-      sqlite3_finalize(stmt_);
-    } else {
-      sqlite3_reset(stmt_);
-      sqlite3_clear_bindings(stmt_);
-    }
+// The local hub's errors, worded as before the shared wrapper: a lock held past the busy timeout
+// is `unavailable` (exit 5), anything else a failure.
+Error hub_error(const std::filesystem::path& path, const sqlite::Failure& f) {
+  switch (f.op) {
+    case sqlite::Op::open:
+      return Error::failure(fmt::format("cannot open the local hub {}: {}", path.string(), f.message));
+    case sqlite::Op::prepare: return Error::failure(fmt::format("local hub: {} (in: {})", f.message, f.sql));
+    case sqlite::Op::exec:
+      if (f.busy || f.locked) {
+        return Error::unavailable("local hub is busy (another aiot holds a write lock): " + f.message);
+      }
+      return Error::failure("local hub: " + f.message);
+    case sqlite::Op::step:
+      if (f.busy) {
+        return Error::unavailable(fmt::format("local hub is busy: {}", f.message));
+      }
+      return Error::failure(fmt::format("local hub: {}", f.message));
+    case sqlite::Op::bind: break;
   }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Stmt& bind(int i, const std::string& v) {
-    check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    check(sqlite3_bind_int64(stmt_, i, v));
-    return *this;
-  }
-  // A query parameter: strings as TEXT, integers as INTEGER, doubles as REAL, booleans as 0/1, null as NULL
-  // (the binding hub/query.hpp's to_sql expects).
-  Stmt& bind_json(int i, const json& v) {
-    if (v.is_string()) return bind(i, v.get_ref<const std::string&>());
-    if (v.is_boolean()) return bind(i, static_cast<std::int64_t>(v.get<bool>() ? 1 : 0));
-    if (v.is_number_integer()) return bind(i, v.get<std::int64_t>());
-    if (v.is_number_unsigned()) return bind(i, static_cast<std::int64_t>(v.get<std::uint64_t>()));
-    if (v.is_number_float()) {
-      check(sqlite3_bind_double(stmt_, i, v.get<double>()));
-      return *this;
-    }
-    check(sqlite3_bind_null(stmt_, i));
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    if (rc == SQLITE_BUSY) throw Error::unavailable(fmt::format("local hub is busy: {}", sqlite3_errmsg(db_)));
-    throw Error::failure(fmt::format("local hub: {}", sqlite3_errmsg(db_)));
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::string_view view(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string_view();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
- private:
-  void check(int rc) {
-    if (rc != SQLITE_OK) throw Error::failure(fmt::format("local hub: {}", sqlite3_errmsg(db_)));
-  }
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
-  bool owned_ = true;
-};
+  return Error::failure(fmt::format("local hub: {}", f.message));
+}
 
 // The JSON columns of listed rows are parsed with simdjson and converted to nlohmann::json: a
 // device list spends most of its time parsing them, and nlohmann's own parser is several times
@@ -256,75 +220,35 @@ Device read_device(const Stmt& s, JsonColumnParser& parser) {
 }  // namespace
 
 struct LocalHub::Db {
-  sqlite3* handle = nullptr;
-  // Statements run once per device in bulk operations, prepared once per hub: preparing costs
-  // more than running them.
-  std::unordered_map<std::string, sqlite3_stmt*> statements;
+  explicit Db(const std::filesystem::path& path)
+      : sql(path, {.create = true,
+                   .busy_timeout_ms = 10'000,
+                   .on_error = [path](const sqlite::Failure& f) { return hub_error(path, f); }}) {}
+
+  // Statements run once per device in bulk operations are prepared once per hub (sql.cached):
+  // preparing costs more than running them.
+  sqlite::Database sql;
   JsonColumnParser parser;  // keeps its buffers from row to row
-
-  ~Db() {
-    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
-    sqlite3_close_v2(handle);
-  }
-
-  // The cached statement for `sql`. One use at a time: the Stmt resets it when it goes out of scope.
-  Stmt cached(const std::string& sql) {
-    auto it = statements.find(sql);
-    if (it == statements.end()) it = statements.emplace(sql, prepare(handle, sql, SQLITE_PREPARE_PERSISTENT)).first;
-    return Stmt(handle, it->second);
-  }
-
-  void exec(const char* sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(handle, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-      std::string text = msg ? msg : "unknown error";
-      sqlite3_free(msg);
-      int code = sqlite3_errcode(handle);
-      if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
-        throw Error::unavailable("local hub is busy (another aiot holds a write lock): " + text);
-      throw Error::failure("local hub: " + text);
-    }
-  }
 };
 
-// A write transaction taken up front (BEGIN IMMEDIATE), so two writers queue on the busy timeout
-// instead of deadlocking on a read-to-write upgrade. Rolled back unless committed.
-class WriteTxn {
- public:
-  explicit WriteTxn(LocalHub::Db& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
-  ~WriteTxn() {
-    if (!done_) sqlite3_exec(db_.handle, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  void commit() {
-    db_.exec("COMMIT");
-    done_ = true;
-  }
-
- private:
-  LocalHub::Db& db_;
-  bool done_ = false;
-};
+using WriteTxn = sqlite::WriteTransaction;
 
 LocalHub::LocalHub(const std::filesystem::path& path, Clock clock)
-    : path_(path), clock_(std::move(clock)), db_(std::make_unique<Db>()) {
+    : path_(path), clock_(std::move(clock)) {
   if (path.has_parent_path()) fs::ensure_dir(path.parent_path());
-  if (sqlite3_open_v2(path.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK)
-    throw Error::failure(fmt::format("cannot open the local hub {}: {}", path.string(),
-                                     db_->handle ? sqlite3_errmsg(db_->handle) : "out of memory"));
-  sqlite3_busy_timeout(db_->handle, 10'000);
+  db_ = std::make_unique<Db>(path);
   // Switching a new file to WAL needs a lock that SQLite does not wait for through the busy
   // handler: when two processes open a fresh hub at once, one gets SQLITE_BUSY. Retry for as long
   // as the busy timeout would have waited.
   for (int attempt = 0;; ++attempt) {
-    int rc = sqlite3_exec(db_->handle, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
-    if (rc == SQLITE_OK) break;
-    if ((rc != SQLITE_BUSY && rc != SQLITE_LOCKED) || attempt >= 500)
-      throw Error::unavailable(fmt::format("cannot open the local hub {}: {}", path.string(), sqlite3_errmsg(db_->handle)));
+    auto failed = db_->sql.try_exec("PRAGMA journal_mode=WAL");
+    if (!failed) break;
+    if ((!failed->busy && !failed->locked) || attempt >= 500)
+      throw Error::unavailable(fmt::format("cannot open the local hub {}: {}", path.string(), failed->message));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  db_->exec("PRAGMA synchronous=NORMAL");
-  db_->exec("PRAGMA foreign_keys=ON");
+  db_->sql.exec("PRAGMA synchronous=NORMAL");
+  db_->sql.exec("PRAGMA foreign_keys=ON");
 
   int version = schema_version();
   int latest = latest_schema_version();
@@ -333,11 +257,11 @@ LocalHub::LocalHub(const std::filesystem::path& path, Clock clock)
                                      path.string(), version, latest),
                          "Upgrade aiot to use this hub.");
   if (version < latest) {
-    WriteTxn txn(*db_);
+    WriteTxn txn(db_->sql);
     version = schema_version();  // another process may have migrated while we waited for the lock
     for (int v = version; v < latest; ++v) {
-      db_->exec(k_migrations[v]);
-      db_->exec(fmt::format("PRAGMA user_version={}", v + 1).c_str());
+      db_->sql.exec(k_migrations[v]);
+      db_->sql.exec(fmt::format("PRAGMA user_version={}", v + 1));
     }
     txn.commit();
   }
@@ -348,7 +272,7 @@ LocalHub::~LocalHub() = default;
 int LocalHub::latest_schema_version() { return static_cast<int>(std::size(k_migrations)); }
 
 int LocalHub::schema_version() const {
-  Stmt s(db_->handle, "PRAGMA user_version");
+  Stmt s = db_->sql.prepare("PRAGMA user_version");
   s.step();
   return static_cast<int>(s.integer(0));
 }
@@ -356,15 +280,15 @@ int LocalHub::schema_version() const {
 std::string LocalHub::describe() const { return "local:" + path_.string(); }
 
 std::optional<TimePoint> LocalHub::sim_time() {
-  Stmt s(db_->handle, "SELECT value FROM meta WHERE key = 'sim_time_ms'");
+  Stmt s = db_->sql.prepare("SELECT value FROM meta WHERE key = 'sim_time_ms'");
   if (!s.step()) return std::nullopt;
   return from_ms(std::stoll(s.text(0)));
 }
 
 void LocalHub::set_sim_time(TimePoint t) {
-  WriteTxn txn(*db_);
-  Stmt s(db_->handle, "INSERT INTO meta (key, value) VALUES ('sim_time_ms', ?) "
-                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  WriteTxn txn(db_->sql);
+  Stmt s = db_->sql.prepare("INSERT INTO meta (key, value) VALUES ('sim_time_ms', ?) "
+                            "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   s.bind(1, std::to_string(to_ms(t)));
   s.step();
   txn.commit();
@@ -390,7 +314,7 @@ void insert_device(LocalHub::Db& db, Device& d, TimePoint now) {
   d.created = d.updated = now;
   d.etag = etag_for(1);
   d.twin_etag = etag_for(1);
-  Stmt s = db.cached(fmt::format("INSERT INTO devices ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
+  Stmt s = db.sql.cached(fmt::format("INSERT INTO devices ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", k_columns));
   s.bind(1, d.id)
       .bind(2, std::string(d.enabled ? "enabled" : "disabled"))
       .bind(3, wire_auth(d.auth.type))
@@ -414,7 +338,7 @@ void insert_device(LocalHub::Db& db, Device& d, TimePoint now) {
 }
 
 std::optional<Device> find_device(LocalHub::Db& db, std::string_view id) {
-  Stmt s = db.cached(fmt::format("SELECT {} FROM devices WHERE id = ?", k_columns));
+  Stmt s = db.sql.cached(fmt::format("SELECT {} FROM devices WHERE id = ?", k_columns));
   s.bind(1, std::string(id));
   if (!s.step()) return std::nullopt;
   return read_device(s, db.parser);
@@ -422,7 +346,7 @@ std::optional<Device> find_device(LocalHub::Db& db, std::string_view id) {
 
 // Writes every mutable column of `d` back (the caller has bumped versions).
 void store_device(LocalHub::Db& db, const Device& d, std::int64_t identity_version, TimePoint now) {
-  Stmt s = db.cached(
+  Stmt s = db.sql.cached(
          "UPDATE devices SET status=?, auth_type=?, primary_key=?, secondary_key=?, primary_sha1=?, primary_sha256=?, "
          "secondary_sha1=?, secondary_sha256=?, tags=?, desired=?, desired_version=?, reported=?, reported_version=?, "
          "version=?, identity_version=?, updated_ms=? WHERE id=?");
@@ -460,7 +384,7 @@ void check_id(std::string_view id) {
 
 Device LocalHub::create(const Device& spec) {
   check_id(spec.id);
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   if (find_device(*db_, spec.id))
     throw Error::conflict(fmt::format("device '{}' already exists", spec.id),
                           "Change it with 'aiot device update', or re-run an import with --update.");
@@ -474,7 +398,7 @@ std::vector<ImportResult> LocalHub::import(std::span<const Device> devices, Impo
   std::vector<ImportResult> results;
   results.reserve(devices.size());
   TimePoint now = this->now();
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   for (const auto& spec : devices) {
     ImportResult r;
     try {
@@ -547,8 +471,8 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   if (!q.empty()) sql += " WHERE " + q.to_sql(params);
   sql += " ORDER BY id";
   if (options.limit > 0) sql += fmt::format(" LIMIT {}", options.limit);
-  Stmt s(db_->handle, sql);
-  for (size_t i = 0; i < params.size(); ++i) s.bind_json(static_cast<int>(i + 1), params[i]);
+  Stmt s = db_->sql.prepare(sql);
+  for (size_t i = 0; i < params.size(); ++i) bind_json(s, static_cast<int>(i + 1), params[i]);
   std::vector<Device> out;
   while (s.step()) out.push_back(read_device(s, db_->parser));
   return out;
@@ -602,7 +526,7 @@ void apply_update_to(LocalHub::Db& db, const DeviceUpdate& u, UpdatableColumns& 
   if (twin_changed) ++c.version;
   if (twin_changed || identity_changed) {
     // Only the columns an update can change: reported and the credentials stay as they are.
-    Stmt s = db.cached(
+    Stmt s = db.sql.cached(
         "UPDATE devices SET status=?, tags=?, desired=?, desired_version=?, version=?, identity_version=?, "
         "updated_ms=? WHERE id=?");
     s.bind(1, std::string(c.enabled ? "enabled" : "disabled"))
@@ -647,7 +571,7 @@ void apply_bulk_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
   UpdatableColumns c{.id = u.id};
   {
     // Scoped: the read is reset before the row is written.
-    Stmt s = db.cached(
+    Stmt s = db.sql.cached(
         "SELECT status, tags, desired, desired_version, version, identity_version FROM devices WHERE id = ?");
     s.bind(1, u.id);
     if (!s.step()) throw not_found(u.id);
@@ -664,7 +588,7 @@ void apply_bulk_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
 
 Device LocalHub::update(const DeviceUpdate& u) {
   TimePoint now = this->now();
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   Device d = apply_update(*db_, u, now);
   txn.commit();
   return d;
@@ -674,7 +598,7 @@ std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> up
   std::vector<ImportResult> results;
   results.reserve(updates.size());
   TimePoint now = this->now();
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   for (const auto& u : updates) {
     ImportResult r;
     try {
@@ -691,12 +615,12 @@ std::vector<ImportResult> LocalHub::update_many(std::span<const DeviceUpdate> up
 }
 
 void LocalHub::remove(std::string_view id, std::string_view if_match) {
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   auto d = find_device(*db_, id);
   if (!d) throw not_found(id);
   if (!if_match.empty() && if_match != "*" && if_match != d->twin_etag && if_match != d->etag)
     throw Error::precondition(fmt::format("device '{}' changed since etag {}", id, if_match));
-  Stmt s(db_->handle, "DELETE FROM devices WHERE id = ?");
+  Stmt s = db_->sql.prepare("DELETE FROM devices WHERE id = ?");
   s.bind(1, std::string(id));
   s.step();
   txn.commit();
@@ -723,7 +647,7 @@ Device apply_reported(LocalHub::Db& db, std::string_view id, const json& patch, 
 
 Device LocalHub::patch_reported(std::string_view id, const json& patch) {
   TimePoint now = this->now();
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   Device d = apply_reported(*db_, id, patch, now);
   txn.commit();
   return d;
@@ -731,13 +655,13 @@ Device LocalHub::patch_reported(std::string_view id, const json& patch) {
 
 void LocalHub::patch_reported_many(std::span<const std::pair<std::string, json>> patches) {
   TimePoint now = this->now();
-  WriteTxn txn(*db_);
+  WriteTxn txn(db_->sql);
   // The simulator reports for thousands of devices at a time: two statements prepared once, and
   // only the reported columns read and written.
-  Stmt read(db_->handle, "SELECT reported FROM devices WHERE id = ?");
-  Stmt write(db_->handle,
-             "UPDATE devices SET reported = ?, reported_version = reported_version + 1, version = version + 1, "
-             "updated_ms = ? WHERE id = ?");
+  Stmt read = db_->sql.prepare("SELECT reported FROM devices WHERE id = ?");
+  Stmt write = db_->sql.prepare(
+      "UPDATE devices SET reported = ?, reported_version = reported_version + 1, version = version + 1, "
+      "updated_ms = ? WHERE id = ?");
   for (const auto& [id, patch] : patches) {
     read.reset();
     read.bind(1, id);
