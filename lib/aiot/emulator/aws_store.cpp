@@ -1,9 +1,9 @@
 #include "aiot/emulator/aws_store.hpp"
 
 #include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "aiot/core/error.hpp"
+#include "aiot/core/sqlite.hpp"
 
 namespace aiot::emulator::aws {
 
@@ -46,56 +46,27 @@ CREATE TABLE IF NOT EXISTS aws_job_deliveries (
   job_id TEXT NOT NULL, thing TEXT NOT NULL, previous TEXT NOT NULL, PRIMARY KEY (job_id, thing)) WITHOUT ROWID;
 )sql";
 
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) : db_(db) {
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
-      throw Error::failure(fmt::format("aws emulator store: {} (in: {})", sqlite3_errmsg(db), sql));
-    }
+// The store's errors, worded as before the shared wrapper: a held lock is `unavailable`, anything
+// else a failure; a statement that does not prepare names its SQL.
+Error store_error(const std::filesystem::path& hub_path, const sqlite::Failure& f) {
+  switch (f.op) {
+    case sqlite::Op::open:
+      return Error::failure(fmt::format("cannot open {} for the AWS emulator tables: {}", hub_path.string(), f.message));
+    case sqlite::Op::prepare: return Error::failure(fmt::format("aws emulator store: {} (in: {})", f.message, f.sql));
+    case sqlite::Op::exec:
+    case sqlite::Op::step:
+      if (f.busy || f.locked) {
+        return Error::unavailable("aws emulator store is busy: " + f.message);
+      }
+      break;
+    case sqlite::Op::bind: break;
   }
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
+  return Error::failure("aws emulator store: " + f.message);
+}
 
-  Stmt& bind(int i, const std::string& v) {
-    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& bind(int i, std::int64_t v) {
-    sqlite3_bind_int64(stmt_, i, v);
-    return *this;
-  }
-  bool step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) {
-      return true;
-    }
-    if (rc == SQLITE_DONE) {
-      return false;
-    }
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-      throw Error::unavailable(fmt::format("aws emulator store is busy: {}", sqlite3_errmsg(db_)));
-    }
-    throw Error::failure(fmt::format("aws emulator store: {}", sqlite3_errmsg(db_)));
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::string text(int col) const {
-    auto p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-  std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-
- private:
-  sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
+// A statement prepared for one use.
+struct Stmt : sqlite::Statement {
+  Stmt(sqlite::Database& db, std::string_view sql) : sqlite::Statement(db.prepare(sql)) {}
 };
 
 json parse_or(const std::string& text, json fallback) {
@@ -106,7 +77,7 @@ json parse_or(const std::string& text, json fallback) {
   }
 }
 
-std::vector<std::string> strings(sqlite3* db, const char* sql, const std::string& key) {
+std::vector<std::string> strings(sqlite::Database& db, const char* sql, const std::string& key) {
   Stmt s(db, sql);
   s.bind(1, key);
   std::vector<std::string> out;
@@ -118,57 +89,42 @@ std::vector<std::string> strings(sqlite3* db, const char* sql, const std::string
 
 }  // namespace
 
-Store::Store(const std::filesystem::path& hub_path) {
-  if (sqlite3_open_v2(hub_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                      nullptr) != SQLITE_OK) {
-    std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close_v2(db_);
-    db_ = nullptr;
-    throw Error::failure(fmt::format("cannot open {} for the AWS emulator tables: {}", hub_path.string(), why));
-  }
-  sqlite3_busy_timeout(db_, 10'000);
-  exec("PRAGMA synchronous=NORMAL");
+Store::Store(const std::filesystem::path& hub_path)
+    : db_(std::make_unique<sqlite::Database>(
+          hub_path, sqlite::Database::Options{.create = true,
+                                              .busy_timeout_ms = 10'000,
+                                              .on_error = [hub_path](const sqlite::Failure& f) {
+                                                return store_error(hub_path, f);
+                                              }})) {
+  db_->exec("PRAGMA synchronous=NORMAL");
   Txn txn(*this);
-  exec(k_schema);
+  db_->exec(k_schema);
   txn.commit();
 }
 
-Store::~Store() { sqlite3_close_v2(db_); }
+Store::~Store() = default;
 
-void Store::exec(const char* sql) {
-  char* msg = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-    std::string text = msg ? msg : "unknown error";
-    sqlite3_free(msg);
-    int code = sqlite3_errcode(db_);
-    if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-      throw Error::unavailable("aws emulator store is busy: " + text);
-    }
-    throw Error::failure("aws emulator store: " + text);
-  }
-}
-
-Store::Txn::Txn(Store& s) : store_(s) { store_.exec("BEGIN IMMEDIATE"); }
+Store::Txn::Txn(Store& s) : store_(s) { store_.db_->exec("BEGIN IMMEDIATE"); }
 Store::Txn::~Txn() {
   if (!done_) {
-    sqlite3_exec(store_.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    store_.db_->try_exec("ROLLBACK");
   }
 }
 void Store::Txn::commit() {
-  store_.exec("COMMIT");
+  store_.db_->exec("COMMIT");
   done_ = true;
 }
 
 // ---- things and types --------------------------------------------------------------------------
 
 std::string Store::thing_type_of(const std::string& thing) {
-  Stmt s(db_, "SELECT thing_type FROM aws_things WHERE name = ?");
+  Stmt s(*db_, "SELECT thing_type FROM aws_things WHERE name = ?");
   s.bind(1, thing);
   return s.step() ? s.text(0) : std::string();
 }
 
 void Store::set_thing_type(const std::string& thing, const std::string& type) {
-  Stmt s(db_, "INSERT INTO aws_things (name, thing_type) VALUES (?, ?) "
+  Stmt s(*db_, "INSERT INTO aws_things (name, thing_type) VALUES (?, ?) "
               "ON CONFLICT(name) DO UPDATE SET thing_type = excluded.thing_type");
   s.bind(1, thing).bind(2, type).run();
 }
@@ -176,13 +132,13 @@ void Store::set_thing_type(const std::string& thing, const std::string& type) {
 void Store::forget_thing(const std::string& thing) {
   for (const char* sql : {"DELETE FROM aws_things WHERE name = ?", "DELETE FROM aws_thing_principals WHERE thing = ?",
                           "DELETE FROM aws_group_members WHERE thing = ?"}) {
-    Stmt s(db_, sql);
+    Stmt s(*db_, sql);
     s.bind(1, thing).run();
   }
 }
 
 std::map<std::string, std::string> Store::thing_types_by_thing() {
-  Stmt s(db_, "SELECT name, thing_type FROM aws_things WHERE thing_type != ''");
+  Stmt s(*db_, "SELECT name, thing_type FROM aws_things WHERE thing_type != ''");
   std::map<std::string, std::string> out;
   while (s.step()) {
     out[s.text(0)] = s.text(1);
@@ -191,7 +147,7 @@ std::map<std::string, std::string> Store::thing_types_by_thing() {
 }
 
 std::optional<std::int64_t> Store::thing_type_created(const std::string& name) {
-  Stmt s(db_, "SELECT created_ms FROM aws_thing_types WHERE name = ?");
+  Stmt s(*db_, "SELECT created_ms FROM aws_thing_types WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) {
     return std::nullopt;
@@ -200,14 +156,14 @@ std::optional<std::int64_t> Store::thing_type_created(const std::string& name) {
 }
 
 void Store::create_thing_type(const std::string& name, const std::string& description, std::int64_t created_ms) {
-  Stmt s(db_, "INSERT OR IGNORE INTO aws_thing_types (name, description, created_ms) VALUES (?, ?, ?)");
+  Stmt s(*db_, "INSERT OR IGNORE INTO aws_thing_types (name, description, created_ms) VALUES (?, ?, ?)");
   s.bind(1, name).bind(2, description).bind(3, created_ms).run();
 }
 
 // ---- certificates and principals --------------------------------------------------------------
 
 std::optional<CertificateRow> Store::certificate(const std::string& id) {
-  Stmt s(db_, "SELECT id, pem, status, created_ms FROM aws_certificates WHERE id = ?");
+  Stmt s(*db_, "SELECT id, pem, status, created_ms FROM aws_certificates WHERE id = ?");
   s.bind(1, id);
   if (!s.step()) {
     return std::nullopt;
@@ -216,18 +172,18 @@ std::optional<CertificateRow> Store::certificate(const std::string& id) {
 }
 
 void Store::put_certificate(const CertificateRow& row) {
-  Stmt s(db_, "INSERT INTO aws_certificates (id, pem, status, created_ms) VALUES (?, ?, ?, ?) "
+  Stmt s(*db_, "INSERT INTO aws_certificates (id, pem, status, created_ms) VALUES (?, ?, ?, ?) "
               "ON CONFLICT(id) DO UPDATE SET pem = excluded.pem, status = excluded.status");
   s.bind(1, row.id).bind(2, row.pem).bind(3, row.status).bind(4, row.created_ms).run();
 }
 
 void Store::delete_certificate(const std::string& id) {
-  Stmt s(db_, "DELETE FROM aws_certificates WHERE id = ?");
+  Stmt s(*db_, "DELETE FROM aws_certificates WHERE id = ?");
   s.bind(1, id).run();
 }
 
 std::vector<CertificateRow> Store::certificates() {
-  Stmt s(db_, "SELECT id, pem, status, created_ms FROM aws_certificates ORDER BY created_ms, id");
+  Stmt s(*db_, "SELECT id, pem, status, created_ms FROM aws_certificates ORDER BY created_ms, id");
   std::vector<CertificateRow> out;
   while (s.step()) {
     out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
@@ -236,27 +192,27 @@ std::vector<CertificateRow> Store::certificates() {
 }
 
 void Store::attach_principal(const std::string& thing, const std::string& principal) {
-  Stmt s(db_, "INSERT OR IGNORE INTO aws_thing_principals (thing, principal) VALUES (?, ?)");
+  Stmt s(*db_, "INSERT OR IGNORE INTO aws_thing_principals (thing, principal) VALUES (?, ?)");
   s.bind(1, thing).bind(2, principal).run();
 }
 
 void Store::detach_principal(const std::string& thing, const std::string& principal) {
-  Stmt s(db_, "DELETE FROM aws_thing_principals WHERE thing = ? AND principal = ?");
+  Stmt s(*db_, "DELETE FROM aws_thing_principals WHERE thing = ? AND principal = ?");
   s.bind(1, thing).bind(2, principal).run();
 }
 
 std::vector<std::string> Store::principals_of(const std::string& thing) {
-  return strings(db_, "SELECT principal FROM aws_thing_principals WHERE thing = ? ORDER BY principal", thing);
+  return strings(*db_, "SELECT principal FROM aws_thing_principals WHERE thing = ? ORDER BY principal", thing);
 }
 
 std::vector<std::string> Store::things_of_principal(const std::string& principal) {
-  return strings(db_, "SELECT thing FROM aws_thing_principals WHERE principal = ? ORDER BY thing", principal);
+  return strings(*db_, "SELECT thing FROM aws_thing_principals WHERE principal = ? ORDER BY thing", principal);
 }
 
 // ---- policies ---------------------------------------------------------------------------------
 
 std::optional<std::pair<std::string, std::int64_t>> Store::policy(const std::string& name) {
-  Stmt s(db_, "SELECT document, created_ms FROM aws_policies WHERE name = ?");
+  Stmt s(*db_, "SELECT document, created_ms FROM aws_policies WHERE name = ?");
   s.bind(1, name);
   if (!s.step()) {
     return std::nullopt;
@@ -265,29 +221,29 @@ std::optional<std::pair<std::string, std::int64_t>> Store::policy(const std::str
 }
 
 void Store::put_policy(const std::string& name, const std::string& document, std::int64_t created_ms) {
-  Stmt s(db_, "INSERT INTO aws_policies (name, document, created_ms) VALUES (?, ?, ?)");
+  Stmt s(*db_, "INSERT INTO aws_policies (name, document, created_ms) VALUES (?, ?, ?)");
   s.bind(1, name).bind(2, document).bind(3, created_ms).run();
 }
 
 void Store::delete_policy(const std::string& name) {
   for (const char* sql : {"DELETE FROM aws_policies WHERE name = ?", "DELETE FROM aws_policy_targets WHERE policy = ?"}) {
-    Stmt s(db_, sql);
+    Stmt s(*db_, sql);
     s.bind(1, name).run();
   }
 }
 
 void Store::attach_policy(const std::string& name, const std::string& target) {
-  Stmt s(db_, "INSERT OR IGNORE INTO aws_policy_targets (policy, target) VALUES (?, ?)");
+  Stmt s(*db_, "INSERT OR IGNORE INTO aws_policy_targets (policy, target) VALUES (?, ?)");
   s.bind(1, name).bind(2, target).run();
 }
 
 void Store::detach_policy(const std::string& name, const std::string& target) {
-  Stmt s(db_, "DELETE FROM aws_policy_targets WHERE policy = ? AND target = ?");
+  Stmt s(*db_, "DELETE FROM aws_policy_targets WHERE policy = ? AND target = ?");
   s.bind(1, name).bind(2, target).run();
 }
 
 std::vector<std::string> Store::policy_targets(const std::string& name) {
-  return strings(db_, "SELECT target FROM aws_policy_targets WHERE policy = ? ORDER BY target", name);
+  return strings(*db_, "SELECT target FROM aws_policy_targets WHERE policy = ? ORDER BY target", name);
 }
 
 // ---- groups -----------------------------------------------------------------------------------
@@ -309,7 +265,7 @@ constexpr const char* k_group_columns = "name, id, description, attributes, pare
 
 std::optional<GroupRow> Store::group(const std::string& name) {
   static const std::string sql = fmt::format("SELECT {} FROM aws_thing_groups WHERE name = ?", k_group_columns);
-  Stmt s(db_, sql.c_str());
+  Stmt s(*db_, sql);
   s.bind(1, name);
   if (!s.step()) {
     return std::nullopt;
@@ -318,7 +274,7 @@ std::optional<GroupRow> Store::group(const std::string& name) {
 }
 
 void Store::put_group(const GroupRow& g) {
-  Stmt s(db_,
+  Stmt s(*db_,
          "INSERT INTO aws_thing_groups (name, id, description, attributes, parent, created_ms, version) "
          "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET description = excluded.description, "
          "attributes = excluded.attributes, parent = excluded.parent, version = excluded.version");
@@ -328,14 +284,14 @@ void Store::put_group(const GroupRow& g) {
 
 void Store::delete_group(const std::string& name) {
   for (const char* sql : {"DELETE FROM aws_thing_groups WHERE name = ?", "DELETE FROM aws_group_members WHERE group_name = ?"}) {
-    Stmt s(db_, sql);
+    Stmt s(*db_, sql);
     s.bind(1, name).run();
   }
 }
 
 std::vector<GroupRow> Store::groups() {
   static const std::string sql = fmt::format("SELECT {} FROM aws_thing_groups ORDER BY name", k_group_columns);
-  Stmt s(db_, sql.c_str());
+  Stmt s(*db_, sql);
   std::vector<GroupRow> out;
   while (s.step()) {
     out.push_back(read_group(s));
@@ -344,27 +300,27 @@ std::vector<GroupRow> Store::groups() {
 }
 
 void Store::add_member(const std::string& group, const std::string& thing) {
-  Stmt s(db_, "INSERT OR IGNORE INTO aws_group_members (group_name, thing) VALUES (?, ?)");
+  Stmt s(*db_, "INSERT OR IGNORE INTO aws_group_members (group_name, thing) VALUES (?, ?)");
   s.bind(1, group).bind(2, thing).run();
 }
 
 void Store::remove_member(const std::string& group, const std::string& thing) {
-  Stmt s(db_, "DELETE FROM aws_group_members WHERE group_name = ? AND thing = ?");
+  Stmt s(*db_, "DELETE FROM aws_group_members WHERE group_name = ? AND thing = ?");
   s.bind(1, group).bind(2, thing).run();
 }
 
 std::vector<std::string> Store::members(const std::string& group) {
-  return strings(db_, "SELECT thing FROM aws_group_members WHERE group_name = ? ORDER BY thing", group);
+  return strings(*db_, "SELECT thing FROM aws_group_members WHERE group_name = ? ORDER BY thing", group);
 }
 
 std::vector<std::string> Store::groups_of(const std::string& thing) {
-  return strings(db_, "SELECT group_name FROM aws_group_members WHERE thing = ? ORDER BY group_name", thing);
+  return strings(*db_, "SELECT group_name FROM aws_group_members WHERE thing = ? ORDER BY group_name", thing);
 }
 
 // ---- shadows ----------------------------------------------------------------------------------
 
 std::optional<ShadowRow> Store::shadow(const std::string& thing, const std::string& name) {
-  Stmt s(db_, "SELECT state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ? AND name = ?");
+  Stmt s(*db_, "SELECT state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ? AND name = ?");
   s.bind(1, thing).bind(2, name);
   if (!s.step()) {
     return std::nullopt;
@@ -373,7 +329,7 @@ std::optional<ShadowRow> Store::shadow(const std::string& thing, const std::stri
 }
 
 void Store::put_shadow(const std::string& thing, const std::string& name, const ShadowRow& row) {
-  Stmt s(db_,
+  Stmt s(*db_,
          "INSERT INTO aws_shadows (thing, name, state, metadata, version, updated_ms) VALUES (?, ?, ?, ?, ?, ?) "
          "ON CONFLICT(thing, name) DO UPDATE SET state = excluded.state, metadata = excluded.metadata, "
          "version = excluded.version, updated_ms = excluded.updated_ms");
@@ -382,16 +338,16 @@ void Store::put_shadow(const std::string& thing, const std::string& name, const 
 }
 
 void Store::delete_shadow(const std::string& thing, const std::string& name) {
-  Stmt s(db_, "DELETE FROM aws_shadows WHERE thing = ? AND name = ?");
+  Stmt s(*db_, "DELETE FROM aws_shadows WHERE thing = ? AND name = ?");
   s.bind(1, thing).bind(2, name).run();
 }
 
 std::vector<std::string> Store::shadow_names(const std::string& thing) {
-  return strings(db_, "SELECT name FROM aws_shadows WHERE thing = ? AND name != '' ORDER BY name", thing);
+  return strings(*db_, "SELECT name FROM aws_shadows WHERE thing = ? AND name != '' ORDER BY name", thing);
 }
 
 std::map<std::string, ShadowRow> Store::shadows_of(const std::string& thing) {
-  Stmt s(db_, "SELECT name, state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ?");
+  Stmt s(*db_, "SELECT name, state, metadata, version, updated_ms FROM aws_shadows WHERE thing = ?");
   s.bind(1, thing);
   std::map<std::string, ShadowRow> out;
   while (s.step()) {
@@ -404,7 +360,7 @@ std::map<std::string, ShadowRow> Store::shadows_of(const std::string& thing) {
 // ---- jobs -------------------------------------------------------------------------------------
 
 std::optional<Job> Store::job(const std::string& id) {
-  Stmt s(db_,
+  Stmt s(*db_,
          "SELECT id, arn, status, target_selection, description, targets, document, rollout, abort_config, timeout, "
          "retry, reason_code, comment, force_canceled, created_ms, updated_ms, completed_ms FROM aws_jobs WHERE id = ?");
   s.bind(1, id);
@@ -429,7 +385,7 @@ std::optional<Job> Store::job(const std::string& id) {
   j.created_ms = s.integer(14);
   j.updated_ms = s.integer(15);
   j.completed_ms = s.integer(16);
-  Stmt e(db_,
+  Stmt e(*db_,
          "SELECT thing, status, queued_ms, started_ms, updated_ms, execution_number, status_details "
          "FROM aws_job_executions WHERE job_id = ? ORDER BY thing");
   e.bind(1, id);
@@ -448,7 +404,7 @@ std::optional<Job> Store::job(const std::string& id) {
 }
 
 void Store::put_job(const Job& j) {
-  Stmt s(db_,
+  Stmt s(*db_,
          "INSERT OR REPLACE INTO aws_jobs (id, arn, status, target_selection, description, targets, document, rollout, "
          "abort_config, timeout, retry, reason_code, comment, force_canceled, created_ms, updated_ms, completed_ms) "
          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -457,9 +413,9 @@ void Store::put_job(const Job& j) {
   s.bind(10, j.timeout.dump()).bind(11, j.retry.dump()).bind(12, j.reason_code).bind(13, j.comment);
   s.bind(14, std::int64_t{j.force_canceled ? 1 : 0}).bind(15, j.created_ms).bind(16, j.updated_ms).bind(17, j.completed_ms);
   s.run();
-  Stmt del(db_, "DELETE FROM aws_job_executions WHERE job_id = ?");
+  Stmt del(*db_, "DELETE FROM aws_job_executions WHERE job_id = ?");
   del.bind(1, j.id).run();
-  Stmt ins(db_,
+  Stmt ins(*db_,
            "INSERT INTO aws_job_executions (job_id, thing, status, queued_ms, started_ms, updated_ms, execution_number, "
            "status_details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& x : j.executions) {
@@ -473,13 +429,13 @@ void Store::put_job(const Job& j) {
 void Store::delete_job(const std::string& id) {
   for (const char* sql : {"DELETE FROM aws_jobs WHERE id = ?", "DELETE FROM aws_job_executions WHERE job_id = ?",
                           "DELETE FROM aws_job_deliveries WHERE job_id = ?"}) {
-    Stmt s(db_, sql);
+    Stmt s(*db_, sql);
     s.bind(1, id).run();
   }
 }
 
 std::vector<std::string> Store::job_ids() {
-  Stmt s(db_, "SELECT id FROM aws_jobs ORDER BY created_ms, id");
+  Stmt s(*db_, "SELECT id FROM aws_jobs ORDER BY created_ms, id");
   std::vector<std::string> out;
   while (s.step()) {
     out.push_back(s.text(0));
@@ -488,7 +444,7 @@ std::vector<std::string> Store::job_ids() {
 }
 
 std::optional<std::string> Store::delivery(const std::string& job_id, const std::string& thing) {
-  Stmt s(db_, "SELECT previous FROM aws_job_deliveries WHERE job_id = ? AND thing = ?");
+  Stmt s(*db_, "SELECT previous FROM aws_job_deliveries WHERE job_id = ? AND thing = ?");
   s.bind(1, job_id).bind(2, thing);
   if (!s.step()) {
     return std::nullopt;
@@ -497,14 +453,14 @@ std::optional<std::string> Store::delivery(const std::string& job_id, const std:
 }
 
 void Store::put_delivery(const std::string& job_id, const std::string& thing, const std::string& previous_model) {
-  Stmt s(db_, "INSERT OR IGNORE INTO aws_job_deliveries (job_id, thing, previous) VALUES (?, ?, ?)");
+  Stmt s(*db_, "INSERT OR IGNORE INTO aws_job_deliveries (job_id, thing, previous) VALUES (?, ?, ?)");
   s.bind(1, job_id).bind(2, thing).bind(3, previous_model).run();
 }
 
 // ---- the local hub's devices (read-only) --------------------------------------------------------
 
 std::vector<std::string> Store::device_ids() {
-  Stmt s(db_, "SELECT id FROM devices ORDER BY id");
+  Stmt s(*db_, "SELECT id FROM devices ORDER BY id");
   std::vector<std::string> out;
   while (s.step()) {
     out.push_back(s.text(0));
@@ -513,7 +469,7 @@ std::vector<std::string> Store::device_ids() {
 }
 
 std::vector<std::string> Store::device_ids_after(const std::string& after, std::size_t limit) {
-  Stmt s(db_, "SELECT id FROM devices WHERE id > ? ORDER BY id LIMIT ?");
+  Stmt s(*db_, "SELECT id FROM devices WHERE id > ? ORDER BY id LIMIT ?");
   s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
   std::vector<std::string> out;
   while (s.step()) {
@@ -533,7 +489,7 @@ std::vector<std::string> Store::members_after(const std::vector<std::string>& gr
   }
   const std::string sql = fmt::format(
       "SELECT DISTINCT thing FROM aws_group_members WHERE group_name IN ({}) AND thing > ? ORDER BY thing LIMIT ?", marks);
-  Stmt s(db_, sql.c_str());
+  Stmt s(*db_, sql);
   int i = 1;
   for (const auto& g : groups) {
     s.bind(i++, g);
@@ -548,7 +504,7 @@ std::vector<std::string> Store::members_after(const std::vector<std::string>& gr
 }
 
 std::map<std::string, json> Store::ota_reports(const std::vector<std::string>& things) {
-  Stmt s(db_, "SELECT json_extract(reported, '$.aiot.ota') FROM devices WHERE id = ?");
+  Stmt s(*db_, "SELECT json_extract(reported, '$.aiot.ota') FROM devices WHERE id = ?");
   std::map<std::string, json> out;
   for (const auto& thing : things) {
     s.bind(1, thing);
@@ -564,7 +520,7 @@ std::map<std::string, json> Store::ota_reports(const std::vector<std::string>& t
 }
 
 std::optional<json> Store::device_desired(const std::string& thing) {
-  Stmt s(db_, "SELECT desired FROM devices WHERE id = ?");
+  Stmt s(*db_, "SELECT desired FROM devices WHERE id = ?");
   s.bind(1, thing);
   if (!s.step()) {
     return std::nullopt;

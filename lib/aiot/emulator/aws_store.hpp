@@ -8,13 +8,16 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "aiot/emulator/aws_jobs.hpp"
 
-struct sqlite3;
+namespace aiot::sqlite {
+class Database;
+}
 
 namespace aiot::emulator::aws {
 
@@ -132,8 +135,7 @@ class Store {
   std::optional<json> device_desired(const std::string& thing);
 
  private:
-  void exec(const char* sql);
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<sqlite::Database> db_;
 };
 
 }  // namespace aiot::emulator::aws
