@@ -505,13 +505,14 @@ void apply_update_to(LocalHub::Db& db, const DeviceUpdate& u, UpdatableColumns& 
     identity_changed = true;
   }
   // An empty patch changes nothing: no copy to merge into and compare (bulk updates patch one of the two).
-  bool twin_changed = false;
+  bool tags_changed = false;
+  bool desired_changed = false;
   if (!u.tags_patch.empty()) {
     json tags = c.tags;
     tags.merge_patch(u.tags_patch);
     if (tags != c.tags) {
       c.tags = std::move(tags);
-      twin_changed = true;
+      tags_changed = true;
     }
   }
   if (!u.desired_patch.empty()) {
@@ -520,19 +521,23 @@ void apply_update_to(LocalHub::Db& db, const DeviceUpdate& u, UpdatableColumns& 
     if (desired != c.desired) {
       c.desired = std::move(desired);
       ++c.desired_version;
-      twin_changed = true;
+      desired_changed = true;
     }
   }
+  const bool twin_changed = tags_changed || desired_changed;
   if (twin_changed) ++c.version;
   if (twin_changed || identity_changed) {
-    // Only the columns an update can change: reported and the credentials stay as they are.
+    // Only the columns an update can change: reported and the credentials stay as they are, and an
+    // unchanged tags or desired column is kept as stored (NULL binds keep it), never re-serialized.
     Stmt s = db.sql.cached(
-        "UPDATE devices SET status=?, tags=?, desired=?, desired_version=?, version=?, identity_version=?, "
-        "updated_ms=? WHERE id=?");
-    s.bind(1, std::string(c.enabled ? "enabled" : "disabled"))
-        .bind(2, c.tags.dump())
-        .bind(3, c.desired.dump())
-        .bind(4, c.desired_version)
+        "UPDATE devices SET status=?, tags=COALESCE(?, tags), desired=COALESCE(?, desired), desired_version=?, "
+        "version=?, identity_version=?, updated_ms=? WHERE id=?");
+    s.bind(1, std::string(c.enabled ? "enabled" : "disabled"));
+    if (tags_changed) s.bind(2, c.tags.dump());
+    else s.bind_null(2);
+    if (desired_changed) s.bind(3, c.desired.dump());
+    else s.bind_null(3);
+    s.bind(4, c.desired_version)
         .bind(5, c.version)
         .bind(6, c.identity_version)
         .bind(7, to_ms(now))
@@ -576,8 +581,9 @@ void apply_bulk_update(LocalHub::Db& db, const DeviceUpdate& u, TimePoint now) {
     s.bind(1, u.id);
     if (!s.step()) throw not_found(u.id);
     c.enabled = s.text(0) == "enabled";
-    c.tags = db.parser.parse(s.view(1));
-    c.desired = db.parser.parse(s.view(2));
+    // A column without a patch is neither parsed nor written (a dispatch patches desired only).
+    if (!u.tags_patch.empty()) c.tags = db.parser.parse(s.view(1));
+    if (!u.desired_patch.empty()) c.desired = db.parser.parse(s.view(2));
     c.desired_version = s.integer(3);
     c.version = s.integer(4);
     c.identity_version = s.integer(5);
