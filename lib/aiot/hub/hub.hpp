@@ -76,6 +76,9 @@ bool same_content(const Device& existing, const Device& wanted);
 struct ListOptions {
   std::string where;  // query condition (hub/query.hpp); empty = all
   std::size_t limit = 0;  // 0 = no limit
+  // Listings that only judge reports (a rollout's gate looks) may get devices whose tags and desired
+  // properties are left empty; a hub that has them at no extra cost may fill them anyway.
+  bool reported_only = false;
 };
 
 struct DeviceUpdate {

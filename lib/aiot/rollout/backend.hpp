@@ -45,9 +45,14 @@ struct MemberSelector {
   Kind kind = Kind::all;
   std::size_t wave_index = 0;  // wave and control
   std::string wave;            // wave: its name
+  bool reports_only = false;   // only the members' reported properties are needed (hub::ListOptions)
   static MemberSelector everyone() { return {}; }
   static MemberSelector wave_of(std::size_t index, std::string name) { return {Kind::wave, index, std::move(name)}; }
   static MemberSelector control_of(std::size_t index) { return {Kind::control, index, {}}; }
+  MemberSelector reports() && {
+    reports_only = true;
+    return std::move(*this);
+  }
 };
 
 // Query conditions for a wave's updated devices and for its matched control (tags, see above).

@@ -297,9 +297,10 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
   std::string target = l.s()["artifact"].value("version", std::string());
   std::string baseline = l.s()["baseline"].value("version", std::string());
   TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
-  auto canary = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name));
+  // Gates judge reports only: the hub may leave the members' tags and desired state out.
+  auto canary = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name).reports());
   // The control arm: this wave's matched control devices, still on the baseline.
-  auto control = deps_.backend.members(l.name, MemberSelector::control_of(w));
+  auto control = deps_.backend.members(l.name, MemberSelector::control_of(w).reports());
   // Which devices report health for their arm's version: decided once per look, not once per gate
   // (two timestamp parses per device, for every gate, were a seventh of a look over 9,500 devices).
   auto reporting = [](const std::vector<hub::Device>& arm, const std::string& version) {
