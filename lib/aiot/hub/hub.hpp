@@ -76,9 +76,11 @@ bool same_content(const Device& existing, const Device& wanted);
 struct ListOptions {
   std::string where;  // query condition (hub/query.hpp); empty = all
   std::size_t limit = 0;  // 0 = no limit
-  // Listings that only judge reports (a rollout's gate looks) may get devices whose tags and desired
-  // properties are left empty; a hub that has them at no extra cost may fill them anyway.
-  bool reported_only = false;
+  // What the caller reads of each device: a hub may leave the tags or the desired properties empty
+  // when they are not wanted (a rollout's gate looks judge reports only; its dispatches need no
+  // tags), or fill them anyway when they cost nothing extra.
+  bool with_tags = true;
+  bool with_desired = true;
 };
 
 struct DeviceUpdate {

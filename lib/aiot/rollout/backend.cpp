@@ -131,7 +131,7 @@ class RegistryBackend final : public Backend {
   std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) override {
     std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
     if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";
-    return hub_.registry().list({.where = cond, .reported_only = selector.reports_only});
+    return hub_.registry().list({.where = cond, .with_tags = selector.with_tags, .with_desired = selector.with_desired});
   }
 
   void release(const std::string& rollout) override {

@@ -45,12 +45,19 @@ struct MemberSelector {
   Kind kind = Kind::all;
   std::size_t wave_index = 0;  // wave and control
   std::string wave;            // wave: its name
-  bool reports_only = false;   // only the members' reported properties are needed (hub::ListOptions)
+  bool with_tags = true;       // what the caller reads of the members (hub::ListOptions)
+  bool with_desired = true;
   static MemberSelector everyone() { return {}; }
   static MemberSelector wave_of(std::size_t index, std::string name) { return {Kind::wave, index, std::move(name)}; }
   static MemberSelector control_of(std::size_t index) { return {Kind::control, index, {}}; }
+  // Only the members' reports are read (gate looks).
   MemberSelector reports() && {
-    reports_only = true;
+    with_tags = with_desired = false;
+    return std::move(*this);
+  }
+  // The members' tags are not read (dispatches).
+  MemberSelector without_tags() && {
+    with_tags = false;
     return std::move(*this);
   }
 };

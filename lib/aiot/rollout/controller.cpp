@@ -454,7 +454,8 @@ StepResult Controller::dispatch_wave(Loaded& l, std::size_t w, bool resumed) {
   const std::string wave_name = wave["name"];
   const json artifact = l.s()["artifact"];
   const std::string target = artifact.value("version", std::string());
-  auto devices = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name));
+  // Desired (who holds the version) and reports (who is still installing) are read, tags are not.
+  auto devices = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name).without_tags());
   std::sort(devices.begin(), devices.end(), [](const hub::Device& a, const hub::Device& b) { return a.id < b.id; });
   const std::size_t total = devices.size();
   TimePoint last_batch = parse_ts(wave.value("lastBatchAt", json()));

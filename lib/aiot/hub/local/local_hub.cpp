@@ -194,8 +194,8 @@ const char* const k_columns =
     "secondary_sha256, tags, desired, desired_version, reported, reported_version, version, identity_version, "
     "generation_id, created_ms, updated_ms";
 
-// reported_only: tags and desired are left empty, not parsed (ListOptions::reported_only).
-Device read_device(const Stmt& s, JsonColumnParser& parser, bool reported_only = false) {
+// Tags and desired are parsed only when wanted (ListOptions::with_tags, with_desired).
+Device read_device(const Stmt& s, JsonColumnParser& parser, bool with_tags = true, bool with_desired = true) {
   Device d;
   d.id = s.text(0);
   d.enabled = s.text(1) == "enabled";
@@ -204,10 +204,8 @@ Device read_device(const Stmt& s, JsonColumnParser& parser, bool reported_only =
   d.auth.secondary_key = s.text(4);
   d.auth.primary = {s.text(5), s.text(6)};
   d.auth.secondary = {s.text(7), s.text(8)};
-  if (!reported_only) {
-    d.tags = parser.parse(s.view(9));
-    d.desired = parser.parse(s.view(10));
-  }
+  if (with_tags) d.tags = parser.parse(s.view(9));
+  if (with_desired) d.desired = parser.parse(s.view(10));
   d.desired_version = s.integer(11);
   d.reported = parser.parse(s.view(12));
   d.reported_version = s.integer(13);
@@ -477,7 +475,7 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   Stmt s = db_->sql.prepare(sql);
   for (size_t i = 0; i < params.size(); ++i) bind_json(s, static_cast<int>(i + 1), params[i]);
   std::vector<Device> out;
-  while (s.step()) out.push_back(read_device(s, db_->parser, options.reported_only));
+  while (s.step()) out.push_back(read_device(s, db_->parser, options.with_tags, options.with_desired));
   return out;
 }
 
