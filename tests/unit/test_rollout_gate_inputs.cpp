@@ -42,3 +42,34 @@ TEST_CASE("perDevice makes one value per device; minPerDevice drops devices with
   CHECK_FALSE(per_device_value(device_reporting(7), k_metric, "median", 2).has_value());
   CHECK_FALSE(per_device_value(hub::Device{}, k_metric, "median", 1).has_value());
 }
+
+TEST_CASE("GateReading: each gate type reads its per-device value") {
+  GateSpec proportion;
+  proportion.type = GateType::proportion_vs_baseline;
+  proportion.params = {{"event", "properties.reported.aiot.health.latency_p95_ms > 30"}};
+  const GateReading event(proportion);
+  CHECK(event(device_reporting(31)) == 1.0);
+  CHECK(event(device_reporting(30)) == 0.0);
+  CHECK_FALSE(event(hub::Device{}).has_value());  // no such metric: the device does not count
+
+  GateSpec distribution;
+  distribution.type = GateType::distribution_vs_baseline;
+  distribution.params = {{"metric", k_metric}, {"perDevice", "max"}, {"minPerDevice", 2}};
+  const GateReading per_device(distribution);
+  CHECK(per_device(device_reporting(json::array({10, 40, 20}))) == doctest::Approx(40));
+  CHECK_FALSE(per_device(device_reporting(7)).has_value());  // one sample, two needed
+
+  GateSpec threshold;
+  threshold.type = GateType::threshold;
+  threshold.params = {{"metric", k_metric}};
+  CHECK(GateReading(threshold)(device_reporting(12.5)) == 12.5);
+  CHECK_FALSE(GateReading(threshold)(device_reporting("slow")).has_value());
+
+  GateSpec outcome;  // reads nothing
+  CHECK_FALSE(GateReading(outcome)(device_reporting(1)).has_value());
+
+  GateSpec malformed;
+  malformed.type = GateType::proportion_vs_baseline;
+  malformed.params = {{"event", "crashes"}};
+  CHECK_THROWS_AS(GateReading{malformed}, Error);
+}

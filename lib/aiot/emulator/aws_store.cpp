@@ -104,16 +104,9 @@ Store::Store(const std::filesystem::path& hub_path)
 
 Store::~Store() = default;
 
-Store::Txn::Txn(Store& s) : store_(s) { store_.db_->exec("BEGIN IMMEDIATE"); }
-Store::Txn::~Txn() {
-  if (!done_) {
-    store_.db_->try_exec("ROLLBACK");
-  }
-}
-void Store::Txn::commit() {
-  store_.db_->exec("COMMIT");
-  done_ = true;
-}
+Store::Txn::Txn(Store& s) : txn_(std::make_unique<sqlite::WriteTransaction>(*s.db_)) {}
+Store::Txn::~Txn() = default;
+void Store::Txn::commit() { txn_->commit(); }
 
 // ---- things and types --------------------------------------------------------------------------
 

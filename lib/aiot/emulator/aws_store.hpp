@@ -17,6 +17,7 @@
 
 namespace aiot::sqlite {
 class Database;
+class WriteTransaction;
 }
 
 namespace aiot::emulator::aws {
@@ -60,8 +61,7 @@ class Store {
     void commit();
 
    private:
-    Store& store_;
-    bool done_ = false;
+    std::unique_ptr<sqlite::WriteTransaction> txn_;  // the shared wrapper's (core/sqlite.hpp)
   };
 
   // Things' extra columns.

@@ -283,6 +283,11 @@ std::chrono::milliseconds outcome_timeout(const Backend& backend, const RolloutS
   return spec.install_timeout;
 }
 
+// Gates that compare the canary with the wave's control devices.
+bool compares_with_baseline(GateType type) {
+  return type == GateType::proportion_vs_baseline || type == GateType::distribution_vs_baseline;
+}
+
 std::int64_t looks_in_wave(const RolloutSpec& spec, const WaveSpec& w) {
   if (!spec.analysis.bonferroni) return 1;
   auto span = w.bake_max.count() > 0 ? w.bake_max : std::max(w.bake_min, spec.analysis.interval);
@@ -321,8 +326,7 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
     std::vector<bool> wanted(l.spec.gates.size());
     for (std::size_t k = 0; k < l.spec.gates.size(); ++k) {
       const auto type = l.spec.gates[k].type;
-      wanted[k] = type != GateType::outcome &&
-                  (!control_arm || type == GateType::proportion_vs_baseline || type == GateType::distribution_vs_baseline);
+      wanted[k] = type != GateType::outcome && (!control_arm || compares_with_baseline(type));
       if (wanted[k]) values[k].reserve(arm.size());
     }
     for (const auto* d : arm)
@@ -338,8 +342,7 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
   auto& history = l.s()["waves"][w]["gates"];
   for (std::size_t gate_index = 0; gate_index < l.spec.gates.size(); ++gate_index) {
     const auto& g = l.spec.gates[gate_index];
-    bool needs_control = g.type == GateType::proportion_vs_baseline || g.type == GateType::distribution_vs_baseline;
-    if (needs_control && control.empty()) {
+    if (compares_with_baseline(g.type) && control.empty()) {
       // A wave without control devices (a 100% last wave) has nothing to compare against: the
       // gate does not apply there (plan shows it as "n/a: no control").
       results[g.name] = {{"verdict", "SKIPPED"}, {"effective", "PASS"}, {"critical", g.critical}, {"dryRun", g.dry_run},

@@ -198,23 +198,12 @@ std::optional<double> metric_value(const hub::Device& d, const std::string& path
   return v->get<double>();
 }
 
-std::optional<bool> event_value(const hub::Device& d, const std::string& event) {
-  // "<path> <op> <number>"
-  auto text = std::string(str::trim(event));
-  auto space = text.find(' ');
-  if (space == std::string::npos) throw Error::usage(fmt::format("event '{}' must read '<metric> <op> <number>'", event));
-  auto cond = parse_condition(str::trim(text.substr(space + 1)));
-  auto v = metric_value(d, text.substr(0, space));
-  if (!v) return std::nullopt;
-  return cond.holds(*v);
-}
-
 GateReading::GateReading(const GateSpec& g) : type_(g.type) {
   switch (g.type) {
     case GateType::outcome: break;
     case GateType::threshold: path_ = g.params.value("metric", std::string()); break;
     case GateType::proportion_vs_baseline: {
-      // "<path> <op> <number>", as event_value reads it.
+      // "<path> <op> <number>"
       auto text = std::string(str::trim(g.params.value("event", std::string())));
       auto space = text.find(' ');
       if (space == std::string::npos) throw Error::usage(fmt::format("event '{}' must read '<metric> <op> <number>'", text));

@@ -37,15 +37,11 @@ std::vector<double> metric_samples(const hub::Device& d, const std::string& path
 std::optional<double> per_device_value(const hub::Device& d, const std::string& path, const std::string& per_device,
                                        std::int64_t min_per_device);
 
-// An event such as "reported.aiot.health.crashes_1h > 0" evaluated on one device; nullopt when the
-// metric is absent. Throws Error::usage for a malformed event text.
-std::optional<bool> event_value(const hub::Device& d, const std::string& event);
-
 // What a threshold, proportion or distribution gate reads from one device, prepared once per gate
 // (the metric path split, the event's condition parsed), so that a look can read each device once
-// for all its gates while the device's twin is in cache. Reads what metric_value (threshold),
-// event_value as 1/0 (proportion) and per_device_value (distribution) read; outcome gates read
-// nothing (nullopt).
+// for all its gates while the device's twin is in cache. Reads metric_value (threshold), the
+// event "<metric> <op> <number>" as 1 or 0 (proportion; nullopt when the metric is absent, a
+// malformed event is Error::usage) and per_device_value (distribution); outcome gates read nothing.
 class GateReading {
  public:
   explicit GateReading(const GateSpec& g);
