@@ -244,3 +244,112 @@ TEST_CASE("rollout: the hub record stays under IoT Hub's 8 KB tags limit over a 
   CHECK(gate["folded"]["looks"].get<int>() + static_cast<int>(gate["looks"].size()) >= 168);
   CHECK(h.run({"rollout", "audit", "verify", "det-long-bake"}).code == 0);
 }
+
+namespace {
+// The oracle the counted look is checked against: the device contract read from each twin, with
+// the older rule (health reported after the install), not the health.version the hub counts by.
+bool reports_health_since_install(const json& twin, const std::string& version) {
+  const auto& reported = twin["properties"]["reported"];
+  if (!reported.contains("aiot")) return false;
+  const auto& a = reported["aiot"];
+  if (!a.contains("ota") || !a.contains("health") || a["health"].empty()) return false;
+  const auto& ota = a["ota"];
+  if (ota.value("version", "") != version || ota.value("state", "") != "succeeded") return false;
+  return a["health"].value("ts", "") >= ota.value("ts", "~");  // RFC 3339 UTC strings order as times
+}
+}  // namespace
+
+TEST_CASE("rollout: a look counted by the hub judges exactly the devices their twins say") {
+  Harness h;
+  REQUIRE(h.run({"sim", "fleet", "--devices", "600", "--seed", "11"}).code == 0);
+  const std::string gates =
+      "    - {name: crash-free, type: proportion-vs-baseline, event: \"reported.aiot.health.crashes_1h > 0\", "
+      "maxIncrease: 30pp, minSamples: 20}\n"
+      "    - {name: latency, type: distribution-vs-baseline, metric: reported.aiot.health.latency_p95_ms, tolerance: 50%, "
+      "minSamples: 20}\n"
+      "    - {name: confidence, type: threshold, metric: reported.aiot.health.mean_confidence, aggregate: mean, "
+      "successCondition: \">= 0.1\", failureLimit: 3}\n";
+  // A canary that bakes 6 h: the looks below all judge it.
+  std::string yaml = spec("det-counted", "3.0", 40, gates);
+  const std::string bake = "bake: {min: 2h, max: 4h}";
+  yaml.replace(yaml.find(bake), bake.size(), "bake: {min: 6h, max: 8h}");
+  aiot::test::write_text(h.cwd / "counted.yaml", yaml);
+  REQUIRE(h.run({"rollout", "apply", "-f", "counted.yaml", "--allow-underpowered"}).code == 0);
+
+  // What the latest look recorded, and what the twins say at that moment.
+  int looks_seen = 0;
+  auto check_latest_look = [&h, &looks_seen](const std::string& why) {
+    CAPTURE(why);
+    json look;
+    int looks = 0;
+    for (const auto& e : json::parse(h.run({"rollout", "history", "det-counted", "-o", "json"}).out)) {
+      if (e.contains("gates") && e["gates"].contains("latency")) {
+        look = e["gates"];
+        ++looks;
+      }
+    }
+    REQUIRE(look.is_object());
+    CHECK(looks > looks_seen);  // a look judged this state
+    looks_seen = looks;
+    std::int64_t assigned = 0, succeeded = 0, failed = 0;
+    std::int64_t canary_devices = 0, canary_events = 0, control_devices = 0, control_events = 0;
+    std::vector<double> canary_latency, control_latency;
+    double confidence_sum = 0;
+    for (const auto& d : json::parse(h.run({"device", "list", "-o", "json"}).out)) {
+      if (!d["tags"].contains("aiot")) continue;
+      const auto& m = d["tags"]["aiot"]["rollouts"]["det-counted"];
+      const bool canary = m.value("wave", "") == "canary";
+      const bool control = m.contains("control") && m["control"].value("w0", false);
+      if (canary) {
+        ++assigned;
+        const auto& ota = d["properties"]["reported"]["aiot"]["ota"];
+        succeeded += ota["version"] == "3.0" && ota["state"] == "succeeded";
+        failed += ota["version"] == "3.0" && ota["state"] == "failed";
+      }
+      if ((canary && reports_health_since_install(d, "3.0")) || (control && reports_health_since_install(d, "2.0"))) {
+        const auto& health = d["properties"]["reported"]["aiot"]["health"];
+        const bool crashed = health["crashes_1h"].get<int>() > 0;
+        (canary ? canary_devices : control_devices) += 1;
+        (canary ? canary_events : control_events) += crashed;
+        (canary ? canary_latency : control_latency).push_back(health["latency_p95_ms"].get<double>());
+        if (canary) confidence_sum += health["mean_confidence"].get<double>();
+      }
+    }
+    REQUIRE(canary_devices > 0);
+    CHECK(look["install"]["inputs"]["assigned"] == assigned);
+    CHECK(look["install"]["inputs"]["succeeded"] == succeeded);
+    CHECK(look["install"]["inputs"]["failed"] == failed);
+    CHECK(look["crash-free"]["inputs"]["canary_devices"] == canary_devices);
+    CHECK(look["crash-free"]["inputs"]["canary_events"] == canary_events);
+    CHECK(look["crash-free"]["inputs"]["baseline_devices"] == control_devices);
+    CHECK(look["crash-free"]["inputs"]["baseline_events"] == control_events);
+    std::sort(canary_latency.begin(), canary_latency.end());
+    std::sort(control_latency.begin(), control_latency.end());
+    CHECK(look["latency"]["inputs"]["canary_values"].get<std::vector<double>>() == canary_latency);
+    CHECK(look["latency"]["inputs"]["baseline_values"].get<std::vector<double>>() == control_latency);
+    const auto& last = look["confidence"]["looks"].back();
+    CHECK(last["n"] == canary_devices);
+    CHECK(last["value"].get<double>() == doctest::Approx(confidence_sum / static_cast<double>(canary_devices)));
+  };
+
+  REQUIRE(h.run({"sim", "advance", "3h"}).code == 0);
+  REQUIRE(h.run({"rollout", "reconcile", "det-counted"}).code == 0);
+  check_latest_look("every device names the version of its health");
+
+  // An older device agent that reports health without naming the version: the look reads the
+  // twins instead (the ts rule), and still judges the same devices.
+  REQUIRE(h.run({"sim", "advance", "1h"}).code == 0);
+  {
+    aiot::hub::local::LocalHub hub(h.hub_path(), [] { return std::chrono::system_clock::now(); });
+    int patched = 0;
+    for (const auto& d : hub.list({.where = "tags.aiot.rollouts['det-counted'].wave = 'canary'"})) {
+      if (patched == 5) break;
+      if (d.reported["aiot"]["health"].value("version", "") != "3.0") continue;
+      hub.patch_reported(d.id, {{"aiot", {{"health", {{"version", nullptr}}}}}});  // merge patch: removes the key
+      ++patched;
+    }
+    REQUIRE(patched == 5);
+  }
+  REQUIRE(h.run({"rollout", "reconcile", "det-counted"}).code == 0);
+  check_latest_look("five devices report health without a version");
+}

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <algorithm>
+#include <random>
+#include <set>
 #include <unistd.h>
 
 #include "aiot/core/crypto.hpp"
@@ -315,4 +318,61 @@ TEST_CASE("local hub: JSON another writer stored reads back as json::parse reads
   auto expected = nlohmann::json::parse(text);
   CHECK(same_typed(hub.get("raw").tags, expected));
   CHECK(same_typed(hub.list({}).at(0).tags, expected));
+}
+
+TEST_CASE("local hub: count_by in SQL groups as the generic count over twins does (property test)") {
+  test::TempDir dir;
+  local::LocalHub hub(dir / "hub.db", fixed_clock());
+  std::mt19937 rng(5150);
+  // Values that SQLite could confuse: 1, 1.0, '1' and true; null; nested objects and arrays.
+  const std::vector<nlohmann::json> values = {1, 1.0, "1", true, false, nullptr, 2.5, -0.0, 0, "2.1", "2.0",
+                                              9007199254740993LL, 1e20, nlohmann::json::array({1, "x"}),
+                                              nlohmann::json{{"a", 1}}};
+  auto pick = [&] { return values[rng() % values.size()]; };
+  for (int i = 0; i < 200; ++i) {
+    nlohmann::json tags = nlohmann::json::object();
+    if (rng() % 4 != 0) tags["ring"] = rng() % 2 ? "canary" : "control";
+    if (rng() % 3 != 0) tags["v"] = pick();
+    hub.create(sas_device("dev-" + std::to_string(i), tags));
+    nlohmann::json reported = nlohmann::json::object();
+    if (rng() % 5 != 0) reported["aiot"]["ota"]["version"] = rng() % 2 ? "2.1" : "2.0";
+    if (rng() % 5 != 0) reported["aiot"]["ota"]["state"] = rng() % 3 ? "succeeded" : "failed";
+    if (rng() % 3 != 0) reported["aiot"]["health"]["x"] = pick();
+    if (!reported.empty()) hub.patch_reported("dev-" + std::to_string(i), reported);
+  }
+  auto sorted = [](std::vector<GroupCount> groups) {
+    std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.keys < b.keys; });
+    return groups;
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"", {}},
+      {"tags.ring = 'canary'", {}},
+      {"", {"tags.v"}},
+      {"tags.ring = 'canary'", {"properties.reported.aiot.ota.version", "properties.reported.aiot.ota.state"}},
+      {"IS_DEFINED(tags.ring)", {"properties.reported.aiot.health.x", "tags.ring"}},
+      {"properties.reported.aiot.ota.state = 'succeeded'", {"tags.v", "properties.reported.aiot.health.x"}},
+      {"", {"status", "deviceId"}},
+      {"tags.ring = 'nobody'", {"tags.v"}},
+  };
+  for (const auto& [where, paths] : cases) {
+    CAPTURE(where);
+    auto in_sql = sorted(hub.count_by(where, paths));
+    auto generic = sorted(hub.Registry::count_by(where, paths));
+    REQUIRE(in_sql.size() == generic.size());
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < in_sql.size(); ++i) {
+      CHECK(in_sql[i].keys == generic[i].keys);
+      CHECK(in_sql[i].count == generic[i].count);
+      total += in_sql[i].count;
+    }
+    CHECK(total == static_cast<std::int64_t>(hub.list({.where = where}).size()));
+  }
+  // 1, '1' and true are three groups; 1 and 1.0 are one number.
+  auto by_v = hub.count_by("", {"tags.v"});
+  std::set<std::string> kinds;
+  for (const auto& g : by_v)
+    if (g.keys[0]) kinds.insert(std::string(g.keys[0]->type_name()) + ":" + g.keys[0]->dump());
+  CHECK(kinds.count("string:\"1\"") == 1);
+  CHECK(kinds.count("boolean:true") == 1);
+  CHECK((kinds.count("number:1") + kinds.count("number:1.0")) == 1);
 }

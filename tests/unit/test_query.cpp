@@ -263,7 +263,7 @@ TEST_CASE("query: errors name the line, column and what was expected") {
   CHECK(parse_error("tags.a = 1.") == "query:1:12: expected a digit after the decimal point");
   CHECK(parse_error("tags.a = 1e999") == "query:1:10: number '1e999' is out of range");
   CHECK(parse_error("SELECT deviceId FROM devices") ==
-        "query:1:8: expected '*' after SELECT (only SELECT * is supported)");
+        "query:1:8: expected '*' after SELECT (COUNT() and GROUP BY are for aggregations, not listings)");
   CHECK(parse_error("SELECT * FROM modules") == "query:1:15: expected 'devices' after FROM");
   CHECK(parse_error("SELECT * FROM devices WHERE") == "query:1:28: expected a condition after WHERE");
   CHECK(parse_error("SELECT * FROM devices tags.a = 1") ==
@@ -591,4 +591,81 @@ TEST_CASE("query: to_sql selects exactly the devices matches() accepts (property
   }
   MESSAGE("selective queries: " << selective << " of " << k_queries);
   CHECK(selective > k_queries / 4);
+}
+
+TEST_CASE("query: aggregations parse, print canonically and read back the same") {
+  using aiot::hub::query::parse_aggregation;
+  auto a = parse_aggregation(
+      "select properties.reported.aiot.ota.state as state, COUNT() AS n from devices "
+      "where tags.ring = 'canary' group by properties.reported.aiot.ota.state");
+  REQUIRE(a.has_value());
+  CHECK(a->where == "tags.ring = 'canary'");
+  CHECK(a->group_by == std::vector<std::string>{"properties.reported.aiot.ota.state"});
+  CHECK(a->aliases == std::vector<std::string>{"state"});
+  CHECK(a->count_alias == "n");
+  CHECK(a->to_string() ==
+        "SELECT properties.reported.aiot.ota.state AS state, COUNT() AS n FROM devices WHERE tags.ring = 'canary' "
+        "GROUP BY properties.reported.aiot.ota.state");
+  auto again = parse_aggregation(a->to_string());
+  REQUIRE(again.has_value());
+  CHECK(again->to_string() == a->to_string());
+
+  SUBCASE("aliases default to the last name and 'count'; they follow GROUP BY order") {
+    auto b = parse_aggregation("SELECT tags['odd key'], COUNT(), tags.site FROM devices GROUP BY tags.site, tags['odd key']");
+    REQUIRE(b.has_value());
+    CHECK(b->where.empty());
+    CHECK(b->group_by == std::vector<std::string>{"tags.site", "tags['odd key']"});
+    CHECK(b->aliases == std::vector<std::string>{"site", "odd key"});
+    CHECK(b->count_alias == "count");
+  }
+  SUBCASE("a total needs no GROUP BY; a grouped path need not be selected") {
+    auto c = parse_aggregation("SELECT COUNT() AS total FROM devices WHERE status = 'enabled'");
+    REQUIRE(c.has_value());
+    CHECK(c->group_by.empty());
+    CHECK(c->to_string() == "SELECT COUNT() AS total FROM devices WHERE status = 'enabled'");
+    auto d = parse_aggregation("SELECT COUNT() AS n FROM devices GROUP BY deviceId");
+    REQUIRE(d.has_value());
+    CHECK(d->aliases == std::vector<std::string>{"k0"});
+  }
+  SUBCASE("listings are not aggregations") {
+    CHECK_FALSE(parse_aggregation("SELECT * FROM devices WHERE tags.a = 1").has_value());
+    CHECK_FALSE(parse_aggregation("tags.a = 1").has_value());
+    CHECK_FALSE(parse_aggregation("").has_value());
+  }
+  SUBCASE("malformed aggregations name the column") {
+    auto error_of = [](const std::string& text) {
+      try {
+        (void)parse_aggregation(text);
+      } catch (const aiot::Error& e) {
+        return e.message();
+      }
+      return std::string("no error");
+    };
+    CHECK(error_of("SELECT tags.site, COUNT() FROM devices") ==
+          "query:1:8: tags.site is selected but not grouped by (add it to GROUP BY)");
+    CHECK(error_of("SELECT COUNT(), COUNT() FROM devices") == "query:1:17: COUNT() appears twice");
+    CHECK(error_of("SELECT tags.site FROM devices GROUP BY tags.site") ==
+          "query:1:1: an aggregation selects COUNT() (only SELECT * lists devices)");
+    CHECK(error_of("SELECT COUNT(tags.a) FROM devices") == "query:1:14: COUNT() takes no argument");
+    CHECK(error_of("SELECT COUNT() FROM devices GROUP tags.a") == "query:1:35: expected BY after GROUP");
+    CHECK(error_of("SELECT COUNT() FROM devices GROUP BY tags.a, tags.a") == "query:1:46: tags.a is grouped by twice");
+    CHECK(error_of("SELECT COUNT() FROM devices WHERE GROUP BY tags.a").rfind("query:1:35: unknown property root 'GROUP'", 0) == 0);
+    CHECK(error_of("SELECT COUNT() AS FROM devices") == "query:1:19: expected a name after AS, found 'FROM'");
+    // A listing still refuses aggregations.
+    CHECK_THROWS_AS(aiot::hub::query::Query::parse("SELECT COUNT() FROM devices"), aiot::Error);
+  }
+}
+
+TEST_CASE("query: PropertyPath reads twins as conditions do") {
+  using aiot::hub::query::PropertyPath;
+  json twin = {{"deviceId", "d1"},
+               {"tags", {{"site", "berlin"}, {"odd key", 3}}},
+               {"properties", {{"reported", {{"aiot", {{"ota", {{"version", "2.1"}}}}}}}, {"desired", json::object()}}}};
+  CHECK(*PropertyPath::parse("properties.reported.aiot.ota.version").find(twin) == "2.1");
+  CHECK(*PropertyPath::parse("tags['odd key']").find(twin) == 3);
+  CHECK(*PropertyPath::parse("deviceId").find(twin) == "d1");
+  CHECK(PropertyPath::parse("tags.nope.x").find(twin) == nullptr);
+  CHECK(PropertyPath::parse("properties.reported.aiot['ota'].version").to_string() == "properties.reported.aiot.ota.version");
+  CHECK_THROWS_AS(PropertyPath::parse("tags.a = 1"), aiot::Error);
+  CHECK_THROWS_AS(PropertyPath::parse("nope.a"), aiot::Error);
 }

@@ -79,8 +79,10 @@ TEST_CASE("sim device: the contract sequence for one device, seed 7, is exact") 
     CHECK(r.patch["aiot"]["ota"]["error"].is_null());
     CHECK(r.patch["aiot"]["health"]["ts"] == "2026-11-23T12:00:00Z");
     auto h = r.patch["aiot"]["health"];
-    CHECK(h.size() == 5);
+    CHECK(h.size() == 6);
     for (const char* key : {"crashes_1h", "latency_p95_ms", "mean_confidence", "inferences", "ts"}) CHECK(h.contains(key));
+    // The health names the version it was measured on (gate looks select it by query).
+    CHECK(h["version"] == "2.2");
     // The same timeline as the plan the draws make, keyed by (seed, id, version, attempt).
     d.target = "2.2";
     d.started = t0;

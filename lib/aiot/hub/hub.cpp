@@ -4,6 +4,9 @@
 
 #include <cctype>
 #include <cstring>
+#include <map>
+
+#include "aiot/hub/query.hpp"
 
 namespace aiot::hub {
 
@@ -124,6 +127,28 @@ std::vector<ImportResult> Registry::update_many(std::span<const DeviceUpdate> up
     results.push_back(std::move(r));
   }
   return results;
+}
+
+std::vector<GroupCount> Registry::count_by(const std::string& where, const std::vector<std::string>& paths) {
+  std::vector<query::PropertyPath> readers;
+  for (const auto& p : paths) readers.push_back(query::PropertyPath::parse(p));
+  ListOptions options;
+  options.where = where;
+  std::map<std::vector<std::optional<json>>, std::int64_t> groups;
+  for (auto& d : list(options)) {
+    const json twin = to_twin_json(std::move(d));
+    std::vector<std::optional<json>> key;
+    key.reserve(readers.size());
+    for (const auto& r : readers) {
+      const json* v = r.find(twin);
+      key.push_back(v ? std::optional<json>(*v) : std::nullopt);
+    }
+    ++groups[std::move(key)];
+  }
+  std::vector<GroupCount> out;
+  out.reserve(groups.size());
+  for (auto& [key, n] : groups) out.push_back({key, n});
+  return out;
 }
 
 std::string_view to_string(RowOutcome o) {

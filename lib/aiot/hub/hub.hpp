@@ -83,6 +83,13 @@ struct ListOptions {
   bool with_desired = true;
 };
 
+// One group of a grouped count (Registry::count_by): the values of the grouped paths, in order
+// (nullopt where the path is undefined on those devices), and how many devices have them.
+struct GroupCount {
+  std::vector<std::optional<json>> keys;
+  std::int64_t count = 0;
+};
+
 struct DeviceUpdate {
   std::string id;
   std::string if_match;                    // etag; empty = unconditional
@@ -112,6 +119,12 @@ class Registry {
   // Reason::not_found when absent.
   virtual Device get(std::string_view id) = 0;
   virtual std::vector<Device> list(const ListOptions& options) = 0;
+  // How many devices match `where`, grouped by their values at `paths` (property paths of the
+  // query language; none: one group with the total), in no particular order. IoT Hub answers it
+  // with one query (SELECT ..., COUNT() ... GROUP BY) and the local engine in SQL, so a caller
+  // that needs counts or value frequencies, not devices, costs a few requests whatever the fleet
+  // size. The default lists the devices and counts them here.
+  virtual std::vector<GroupCount> count_by(const std::string& where, const std::vector<std::string>& paths);
   // Reason::precondition_failed on an etag mismatch, not_found when absent.
   virtual Device update(const DeviceUpdate& update) = 0;
   virtual void remove(std::string_view id, std::string_view if_match = {}) = 0;

@@ -339,29 +339,56 @@ void assign_sql_source(Path& p) {
   }
 }
 
+std::string path_text(const Path& p);
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text), lexer_(text) { advance(); }
 
-  std::unique_ptr<Node> parse_query() {
+  // `aggregation` null: a bare condition or SELECT * (Query::parse). Otherwise the SELECT list and
+  // GROUP BY of an aggregation are read into it (a SELECT * leaves it empty).
+  std::unique_ptr<Node> parse_query(Aggregation* aggregation = nullptr) {
     if (tok_.kind == Tok::end) {
       return nullptr;
     }
     if (is_keyword("SELECT")) {
       advance();
-      if (tok_.kind != Tok::star) {
-        error("expected '*' after SELECT (only SELECT * is supported)");
+      const char* after_from = "expected FROM after 'SELECT *'";
+      if (tok_.kind == Tok::star) {
+        star_ = true;
+        advance();
+      } else if (aggregation == nullptr) {
+        error("expected '*' after SELECT (COUNT() and GROUP BY are for aggregations, not listings)");
+      } else {
+        parse_select_list(*aggregation);
+        after_from = "expected FROM after the SELECT list";
       }
-      advance();
-      expect_keyword("FROM", "expected FROM after 'SELECT *'");
+      expect_keyword("FROM", after_from);
       expect_keyword("DEVICES", "expected 'devices' after FROM");
-      if (tok_.kind == Tok::end) {
-        return nullptr;
+      const bool aggregating = aggregation != nullptr && !star_;
+      std::unique_ptr<Node> root;
+      if (tok_.kind != Tok::end && !(aggregating && is_keyword("GROUP"))) {
+        expect_keyword("WHERE", aggregating ? "expected WHERE, GROUP BY or the end of the query after 'FROM devices'"
+                                            : "expected WHERE or the end of the query after 'FROM devices'");
+        if (tok_.kind == Tok::end) {
+          error("expected a condition after WHERE");
+        }
+        root = parse_or();
+        if (tok_.kind == Tok::rparen) {
+          error("unmatched ')'");
+        }
       }
-      expect_keyword("WHERE", "expected WHERE or the end of the query after 'FROM devices'");
-      if (tok_.kind == Tok::end) {
-        error("expected a condition after WHERE");
+      if (aggregating && is_keyword("GROUP")) {
+        parse_group_by(*aggregation);
       }
+      if (tok_.kind != Tok::end) {
+        error(fmt::format("unexpected {} after the end of a condition (join conditions with AND or OR)",
+                          describe(tok_)));
+      }
+      if (aggregating) {
+        check_grouping(*aggregation);
+      }
+      return root;
     }
     auto root = parse_or();
     if (tok_.kind == Tok::rparen) {
@@ -374,7 +401,115 @@ class Parser {
     return root;
   }
 
+  Path parse_lone_path() {
+    if (tok_.kind != Tok::ident) {
+      error(fmt::format("expected a property path, found {}", describe(tok_)));
+    }
+    Path p = parse_path();
+    if (tok_.kind != Tok::end) {
+      error(fmt::format("unexpected {} after the property path", describe(tok_)));
+    }
+    return p;
+  }
+
  private:
+  // item (',' item)*, item = COUNT() [AS name] | path [AS name]. Sets count_alias (empty when no COUNT()).
+  void parse_select_list(Aggregation& a) {
+    select_list_ = true;
+    a.count_alias.clear();
+    for (;;) {
+      const std::size_t at = tok_.offset;
+      if (is_keyword("COUNT")) {
+        advance();
+        if (tok_.kind != Tok::lparen) {
+          error("expected '()' after COUNT");
+        }
+        advance();
+        if (tok_.kind != Tok::rparen) {
+          error("COUNT() takes no argument");
+        }
+        advance();
+        if (!a.count_alias.empty()) {
+          fail(text_, at, "COUNT() appears twice");
+        }
+        a.count_alias = parse_alias("count");
+      } else if (tok_.kind == Tok::ident) {
+        Path p = parse_path();
+        std::string last = p.segments.empty() ? path_text(p) : p.segments.back();
+        selected_.emplace_back(path_text(p), at);
+        a.aliases.push_back(parse_alias(last));
+      } else {
+        error(fmt::format("expected COUNT() or a property path in the SELECT list, found {}", describe(tok_)));
+      }
+      if (tok_.kind != Tok::comma) {
+        break;
+      }
+      advance();
+    }
+    if (a.count_alias.empty()) {
+      fail(text_, 0, "an aggregation selects COUNT() (only SELECT * lists devices)");
+    }
+  }
+
+  std::string parse_alias(const std::string& fallback) {
+    if (!is_keyword("AS")) {
+      return fallback;
+    }
+    advance();
+    if (tok_.kind != Tok::ident || is_keyword("FROM") || is_keyword("WHERE") || is_keyword("GROUP")) {
+      error(fmt::format("expected a name after AS, found {}", describe(tok_)));
+    }
+    std::string name(tok_.text);
+    advance();
+    return name;
+  }
+
+  void parse_group_by(Aggregation& a) {
+    advance();
+    expect_keyword("BY", "expected BY after GROUP");
+    for (;;) {
+      if (tok_.kind != Tok::ident) {
+        error(fmt::format("expected a property path after GROUP BY, found {}", describe(tok_)));
+      }
+      const std::size_t at = tok_.offset;
+      std::string text = path_text(parse_path());
+      if (std::find(a.group_by.begin(), a.group_by.end(), text) != a.group_by.end()) {
+        fail(text_, at, fmt::format("{} is grouped by twice", text));
+      }
+      a.group_by.push_back(std::move(text));
+      if (tok_.kind != Tok::comma) {
+        break;
+      }
+      advance();
+    }
+  }
+
+  // Selected paths are exactly the grouped ones; aliases follow GROUP BY order.
+  void check_grouping(Aggregation& a) {
+    std::vector<std::string> aliases(a.group_by.size());
+    for (std::size_t i = 0; i < selected_.size(); ++i) {
+      auto it = std::find(a.group_by.begin(), a.group_by.end(), selected_[i].first);
+      if (it == a.group_by.end()) {
+        fail(text_, selected_[i].second,
+             fmt::format("{} is selected but not grouped by (add it to GROUP BY)", selected_[i].first));
+      }
+      aliases[static_cast<std::size_t>(it - a.group_by.begin())] = a.aliases[i];
+    }
+    for (std::size_t i = 0; i < a.group_by.size(); ++i) {
+      if (aliases[i].empty()) {
+        // Grouped but not selected: IoT Hub returns only what is selected, so name it anyway.
+        aliases[i] = fmt::format("k{}", i);
+      }
+    }
+    a.aliases = std::move(aliases);
+  }
+
+  std::vector<std::pair<std::string, std::size_t>> selected_;  // canonical path, offset
+
+ public:
+  bool star_ = false;         // SELECT *
+  bool select_list_ = false;  // SELECT with a list (an aggregation)
+
   void advance() { tok_ = lexer_.next(); }
 
   [[noreturn]] void error(const std::string& what) const { fail(text_, tok_.offset, what); }
@@ -1216,5 +1351,63 @@ std::string Query::to_sql(std::vector<nlohmann::json>& params) const {
 }
 
 std::string Query::to_string() const { return root_ == nullptr ? std::string() : print(*root_); }
+
+std::string Aggregation::to_string() const {
+  std::string out = "SELECT ";
+  for (std::size_t i = 0; i < group_by.size(); ++i) {
+    out += group_by[i] + " AS " + aliases.at(i) + ", ";
+  }
+  out += "COUNT() AS " + count_alias + " FROM devices";
+  if (!where.empty()) {
+    out += " WHERE " + where;
+  }
+  for (std::size_t i = 0; i < group_by.size(); ++i) {
+    out += (i == 0 ? " GROUP BY " : ", ") + group_by[i];
+  }
+  return out;
+}
+
+std::optional<Aggregation> parse_aggregation(std::string_view text) {
+  Aggregation a;
+  Parser parser(text);
+  auto root = parser.parse_query(&a);
+  if (!parser.select_list_) {
+    return std::nullopt;  // SELECT * or a bare condition
+  }
+  a.where = root == nullptr ? std::string() : print(*root);
+  return a;
+}
+
+struct PathBox {
+  Path path;
+};
+
+PropertyPath::PropertyPath() = default;
+PropertyPath::~PropertyPath() = default;
+PropertyPath::PropertyPath(PropertyPath&&) noexcept = default;
+PropertyPath& PropertyPath::operator=(PropertyPath&&) noexcept = default;
+
+PropertyPath PropertyPath::parse(std::string_view text) {
+  PropertyPath out;
+  out.path_ = std::make_unique<PathBox>(PathBox{Parser(text).parse_lone_path()});
+  return out;
+}
+
+const nlohmann::json* PropertyPath::find(const nlohmann::json& twin) const { return resolve(path_->path, twin); }
+
+std::pair<std::string, std::string> PropertyPath::to_sql(std::vector<nlohmann::json>& params) const {
+  const Path& p = path_->path;
+  switch (p.sql_source) {
+    case SqlSource::text_column: return {"'text'", p.sql_column};
+    case SqlSource::integer_column: return {"'integer'", p.sql_column};
+    case SqlSource::missing: return {"NULL", "NULL"};
+    case SqlSource::json_column: break;
+  }
+  params.push_back(p.sql_json_path);
+  params.push_back(p.sql_json_path);
+  return {fmt::format("json_type({}, ?)", p.sql_column), fmt::format("json_extract({}, ?)", p.sql_column)};
+}
+
+std::string PropertyPath::to_string() const { return path_text(path_->path); }
 
 }  // namespace aiot::hub::query

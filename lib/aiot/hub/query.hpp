@@ -7,13 +7,15 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace aiot::hub::query {
 
-struct Node;  // opaque parse tree
+struct Node;     // opaque parse tree
+struct PathBox;  // opaque parsed path
 
 class Query {
  public:
@@ -35,6 +37,46 @@ class Query {
 
  private:
   std::unique_ptr<Node> root_;
+};
+
+// A grouped count, the one aggregation IoT Hub's twin queries and the local engine share:
+//   SELECT properties.reported.aiot.ota.state AS state, COUNT() AS n FROM devices
+//   WHERE tags.ring = 'canary' GROUP BY properties.reported.aiot.ota.state
+// Every selected path must be grouped by; COUNT() appears once. An alias defaults to the path's
+// last name (COUNT(): "count"). Paths and the condition are kept in canonical form.
+struct Aggregation {
+  std::string where;                  // canonical condition, "" for every device
+  std::vector<std::string> group_by;  // canonical paths, in GROUP BY order
+  std::vector<std::string> aliases;   // the output name of each group_by path
+  std::string count_alias = "count";
+  // The query text a hub takes (and parse_aggregation reads back to the same Aggregation).
+  std::string to_string() const;
+};
+
+// nullopt for `SELECT * ...` and bare conditions (Query::parse reads those); Error::usage with the
+// column for a malformed aggregation.
+std::optional<Aggregation> parse_aggregation(std::string_view text);
+
+// A property path as the language spells it ("properties.reported.aiot.ota.version"), read from
+// twin JSON and from the local engine's devices table.
+class PropertyPath {
+ public:
+  PropertyPath();
+  ~PropertyPath();
+  PropertyPath(PropertyPath&&) noexcept;
+  PropertyPath& operator=(PropertyPath&&) noexcept;
+  // Error::usage naming the column, as Query::parse.
+  static PropertyPath parse(std::string_view text);
+  // The value in a twin (hub::to_twin_json's shape); nullptr when undefined there.
+  const nlohmann::json* find(const nlohmann::json& twin) const;
+  // Two SQL expressions over the devices table: the value's json_type() name (NULL when undefined)
+  // and its json_extract() value, with placeholders appended to `params` in the order of
+  // the expressions (type first).
+  std::pair<std::string, std::string> to_sql(std::vector<nlohmann::json>& params) const;
+  std::string to_string() const;
+
+ private:
+  std::unique_ptr<PathBox> path_;
 };
 
 }  // namespace aiot::hub::query

@@ -129,9 +129,16 @@ class RegistryBackend final : public Backend {
   }
 
   std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) override {
-    std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
-    if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";
-    return hub_.registry().list({.where = cond, .with_tags = selector.with_tags, .with_desired = selector.with_desired});
+    return hub_.registry().list(
+        {.where = member_condition(rollout, selector), .with_tags = selector.with_tags, .with_desired = selector.with_desired});
+  }
+
+  std::optional<std::vector<hub::GroupCount>> count_members(const std::string& rollout, const MemberSelector& selector,
+                                                            const std::string& where,
+                                                            const std::vector<std::string>& paths) override {
+    std::string cond = member_condition(rollout, selector);
+    if (!where.empty()) cond += " AND (" + where + ")";
+    return hub_.registry().count_by(cond, paths);
   }
 
   void release(const std::string& rollout) override {
@@ -146,6 +153,12 @@ class RegistryBackend final : public Backend {
   }
 
  private:
+  static std::string member_condition(const std::string& rollout, const MemberSelector& selector) {
+    std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
+    if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";
+    return cond;
+  }
+
   // Only devices whose desired model differs are written: a re-run after a crash dispatches nothing twice.
   std::size_t dispatch_read(const std::vector<hub::Device>& devices, const json& desired_model) {
     std::vector<hub::DeviceUpdate> updates;

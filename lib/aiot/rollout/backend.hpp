@@ -128,6 +128,17 @@ class Backend {
   // The rollout's devices that the selector picks, with their reports (desired/reported as the
   // device contract has them: properties.desired.aiot.model, reported.aiot.ota / .health).
   virtual std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) = 0;
+  // Grouped counts of the selector's members that also match `where` (hub::Registry::count_by):
+  // what a gate look reads on a hub that aggregates, a few requests whatever the wave size,
+  // instead of every member's twin. nullopt: this backend has no such path (the controller then
+  // reads members()).
+  virtual std::optional<std::vector<hub::GroupCount>> count_members(const std::string& rollout,
+                                                                    const MemberSelector& selector,
+                                                                    const std::string& where,
+                                                                    const std::vector<std::string>& paths) {
+    (void)rollout, (void)selector, (void)where, (void)paths;
+    return std::nullopt;
+  }
   // Removes the membership when a rollout is finished (devices keep what they run).
   virtual void release(const std::string& rollout) = 0;
 

@@ -296,16 +296,55 @@ std::int64_t looks_in_wave(const RolloutSpec& spec, const WaveSpec& w) {
 }
 }  // namespace
 
-json Controller::evaluate_gates(Loaded& l, std::size_t w) {
+// What a look judges, read from the hub either way (members or grouped counts).
+struct Controller::LookInputs {
+  OutcomeCounts outcome;  // the canary's installs
+  bool has_control = false;
+  // Per gate, the per-device values of the devices that report health for their arm's version,
+  // sorted (the two ways read devices in different orders; sums then agree to the bit).
+  std::vector<std::vector<double>> canary_values;
+  std::vector<std::vector<double>> control_values;
+};
+
+namespace {
+const std::string k_ota_version = "properties.reported.aiot.ota.version";
+const std::string k_ota_state = "properties.reported.aiot.ota.state";
+const std::string k_health = "properties.reported.aiot.health";
+const std::string k_health_version = "properties.reported.aiot.health.version";
+
+std::string string_key(const std::optional<json>& key) {
+  return key && key->is_string() ? key->get<std::string>() : std::string();
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
+  return out + "'";
+}
+
+// Which gates read per-device values from an arm (outcome gates read none; the control arm
+// is read only by the baseline comparisons).
+std::vector<bool> gates_reading(const RolloutSpec& spec, bool control_arm) {
+  std::vector<bool> wanted(spec.gates.size());
+  for (std::size_t k = 0; k < spec.gates.size(); ++k) {
+    const auto type = spec.gates[k].type;
+    wanted[k] = type != GateType::outcome && (!control_arm || compares_with_baseline(type));
+  }
+  return wanted;
+}
+}  // namespace
+
+// Every member's twin: reports_health_for and GateReading per device.
+Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const std::string& target, const std::string& baseline,
+                                     TimePoint dispatched) {
   const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
-  const auto& spec_wave = l.spec.waves.at(w);
-  std::string target = l.s()["artifact"].value("version", std::string());
-  std::string baseline = l.s()["baseline"].value("version", std::string());
-  TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
+  LookInputs in;
   // Gates judge reports only: the hub may leave the members' tags and desired state out.
   auto canary = deps_.backend.members(l.name, MemberSelector::wave_of(w, wave_name).reports());
   // The control arm: this wave's matched control devices, still on the baseline.
   auto control = deps_.backend.members(l.name, MemberSelector::control_of(w).reports());
+  in.has_control = !control.empty();
+  in.outcome = count_outcomes(canary, target, dispatched, l.now, outcome_timeout(deps_.backend, l.spec));
   // Which devices report health for their arm's version: decided once per look, not once per gate
   // (two timestamp parses per device, for every gate, were a seventh of a look over 9,500 devices).
   auto reporting = [](const std::vector<hub::Device>& arm, const std::string& version) {
@@ -315,34 +354,137 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
       if (reports_health_for(d, version)) out.push_back(&d);
     return out;
   };
-  const auto canary_reporting = reporting(canary, target);
-  const auto control_reporting = reporting(control, baseline);
   // Every gate's per-device values, reading each device once for all gates (device-major: a
   // twin is visited while it is in cache instead of once per gate, a fifth of a big look).
   std::vector<GateReading> readings;
   for (const auto& g : l.spec.gates) readings.emplace_back(g);
   auto read_arm = [&](const std::vector<const hub::Device*>& arm, bool control_arm) {
     std::vector<std::vector<double>> values(l.spec.gates.size());
-    std::vector<bool> wanted(l.spec.gates.size());
-    for (std::size_t k = 0; k < l.spec.gates.size(); ++k) {
-      const auto type = l.spec.gates[k].type;
-      wanted[k] = type != GateType::outcome && (!control_arm || compares_with_baseline(type));
+    const auto wanted = gates_reading(l.spec, control_arm);
+    for (std::size_t k = 0; k < wanted.size(); ++k)
       if (wanted[k]) values[k].reserve(arm.size());
-    }
     for (const auto* d : arm)
       for (std::size_t k = 0; k < readings.size(); ++k)
         if (wanted[k])
           if (auto v = readings[k](*d)) values[k].push_back(*v);
+    for (auto& v : values) std::sort(v.begin(), v.end());
     return values;
   };
-  const auto canary_values = read_arm(canary_reporting, false);
-  const auto control_values = read_arm(control_reporting, true);
+  in.canary_values = read_arm(reporting(canary, target), false);
+  in.control_values = read_arm(reporting(control, baseline), true);
+  return in;
+}
+
+// Grouped counts instead of twins: per arm one count by (ota.version, ota.state, health.version),
+// then per metric one count by the metric's value among the devices that report health for the
+// arm's version. The requests stay the same whatever the wave size (the groups are versions,
+// states and distinct metric values). nullopt when the backend cannot count, or when a device
+// reports health without naming its version (only its twin's timestamps tell then).
+std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std::size_t w, const std::string& target,
+                                                     const std::string& baseline, TimePoint dispatched) {
+  const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
+  const std::vector<std::string> census_paths{k_ota_version, k_ota_state, k_health_version};
+  const auto canary_arm = MemberSelector::wave_of(w, wave_name);
+  const auto control_arm = MemberSelector::control_of(w);
+  auto canary = deps_.backend.count_members(l.name, canary_arm, "", census_paths);
+  if (!canary) return std::nullopt;
+  auto control = deps_.backend.count_members(l.name, control_arm, "", census_paths);
+  if (!control) return std::nullopt;
+
+  LookInputs in;
+  const auto timeout = outcome_timeout(deps_.backend, l.spec);
+  for (const auto& g : *canary) {
+    in.outcome.assigned += g.count;
+    switch (outcome_of(string_key(g.keys[0]), string_key(g.keys[1]), target, dispatched, l.now, timeout)) {
+      case DeviceOutcome::succeeded: in.outcome.succeeded += g.count; break;
+      case DeviceOutcome::failed: in.outcome.failed += g.count; break;
+      case DeviceOutcome::timed_out: in.outcome.timed_out += g.count; break;
+      case DeviceOutcome::in_progress: in.outcome.in_progress += g.count; break;
+    }
+  }
+  for (const auto& g : *control) in.has_control = in.has_control || g.count > 0;
+
+  const std::string& rollout = l.name;
+  auto& backend = deps_.backend;
+  // How many of an arm report health for `version`; nullopt when some of them do not name it.
+  auto reporting = [&](const std::vector<hub::GroupCount>& census, const MemberSelector& arm,
+                       const std::string& version) -> std::optional<std::int64_t> {
+    std::int64_t named = 0;
+    std::int64_t unnamed = 0;
+    for (const auto& g : census) {
+      if (string_key(g.keys[0]) != version || string_key(g.keys[1]) != "succeeded") continue;
+      if (!g.keys[2]) unnamed += g.count;
+      else if (g.keys[2]->is_string() && *g.keys[2] == version) named += g.count;
+    }
+    if (unnamed > 0) {
+      // Undefined health.version: no health at all (fine) or health from an older device agent.
+      auto legacy = backend.count_members(
+          rollout, arm,
+          fmt::format("{} = {} AND {} = 'succeeded' AND IS_OBJECT({}) AND NOT IS_DEFINED({})", k_ota_version,
+                      quoted(version), k_ota_state, k_health, k_health_version),
+          {});
+      if (!legacy) return std::nullopt;
+      for (const auto& g : *legacy)
+        if (g.count > 0) return std::nullopt;
+    }
+    return named;
+  };
+  auto canary_reporting = reporting(*canary, canary_arm, target);
+  if (!canary_reporting) return std::nullopt;
+  auto control_reporting = reporting(*control, control_arm, baseline);
+  if (!control_reporting) return std::nullopt;
+
+  std::vector<GateReading> readings;
+  for (const auto& g : l.spec.gates) readings.emplace_back(g);
+  auto read_arm = [&](const MemberSelector& arm, const std::string& version, std::int64_t reporting_devices,
+                      bool control_arm) -> std::optional<std::vector<std::vector<double>>> {
+    std::vector<std::vector<double>> values(l.spec.gates.size());
+    const auto wanted = gates_reading(l.spec, control_arm);
+    const std::string health_of = fmt::format("{} = {} AND {} = 'succeeded' AND {} = {}", k_ota_version,
+                                              quoted(version), k_ota_state, k_health_version, quoted(version));
+    // One count per metric, shared by the gates that read it.
+    std::map<std::string, std::vector<hub::GroupCount>> by_metric;
+    for (std::size_t k = 0; k < wanted.size(); ++k) {
+      if (!wanted[k] || reporting_devices == 0) continue;
+      const std::string path = readings[k].metric_path();
+      auto it = by_metric.find(path);
+      if (it == by_metric.end()) {
+        auto counted = backend.count_members(rollout, arm, health_of, {path});
+        if (!counted) return std::nullopt;
+        it = by_metric.emplace(path, std::move(*counted)).first;
+      }
+      for (const auto& g : it->second) {
+        auto v = readings[k].of(g.keys[0] ? &*g.keys[0] : nullptr);
+        if (v) values[k].insert(values[k].end(), static_cast<std::size_t>(g.count), *v);
+      }
+      std::sort(values[k].begin(), values[k].end());
+    }
+    return values;
+  };
+  auto canary_values = read_arm(canary_arm, target, *canary_reporting, false);
+  if (!canary_values) return std::nullopt;
+  auto control_values = read_arm(control_arm, baseline, *control_reporting, true);
+  if (!control_values) return std::nullopt;
+  in.canary_values = std::move(*canary_values);
+  in.control_values = std::move(*control_values);
+  return in;
+}
+
+json Controller::evaluate_gates(Loaded& l, std::size_t w) {
+  const auto& spec_wave = l.spec.waves.at(w);
+  std::string target = l.s()["artifact"].value("version", std::string());
+  std::string baseline = l.s()["baseline"].value("version", std::string());
+  TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
+  auto counted = counted_inputs(l, w, target, baseline, dispatched);
+  const LookInputs in = counted ? std::move(*counted) : member_inputs(l, w, target, baseline, dispatched);
+  const auto& canary_values = in.canary_values;
+  const auto& control_values = in.control_values;
   std::int64_t looks = looks_in_wave(l.spec, spec_wave);
   json results = json::object();
   auto& history = l.s()["waves"][w]["gates"];
   for (std::size_t gate_index = 0; gate_index < l.spec.gates.size(); ++gate_index) {
     const auto& g = l.spec.gates[gate_index];
-    if (compares_with_baseline(g.type) && control.empty()) {
+    if (compares_with_baseline(g.type) && !in.has_control) {
       // A wave without control devices (a 100% last wave) has nothing to compare against: the
       // gate does not apply there (plan shows it as "n/a: no control").
       results[g.name] = {{"verdict", "SKIPPED"}, {"effective", "PASS"}, {"critical", g.critical}, {"dryRun", g.dry_run},
@@ -352,8 +494,7 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
     GateResult r;
     switch (g.type) {
       case GateType::outcome:
-        r = outcome_gate(count_outcomes(canary, target, dispatched, l.now, outcome_timeout(deps_.backend, l.spec)),
-                         outcome_params(g, looks));
+        r = outcome_gate(in.outcome, outcome_params(g, looks));
         break;
       case GateType::threshold: {
         ThresholdLook look;

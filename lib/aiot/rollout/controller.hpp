@@ -92,6 +92,11 @@ class Controller {
   StepResult promote_next(Loaded& l, std::size_t wave, const std::string& why);
   StepResult act_on_verdict(Loaded& l, std::size_t wave);
   json evaluate_gates(Loaded& l, std::size_t wave);
+  struct LookInputs;
+  LookInputs member_inputs(Loaded& l, std::size_t wave, const std::string& target, const std::string& baseline,
+                           TimePoint dispatched);
+  std::optional<LookInputs> counted_inputs(Loaded& l, std::size_t wave, const std::string& target,
+                                           const std::string& baseline, TimePoint dispatched);
 
   ControllerDeps deps_;
 };

@@ -133,8 +133,12 @@ const json& reported_aiot(const hub::Device& d, const char* key) {
 DeviceOutcome device_outcome(const hub::Device& d, const std::string& target_version, TimePoint dispatched_at,
                              TimePoint now, std::chrono::milliseconds install_timeout) {
   const auto& ota = reported_aiot(d, "ota");
-  std::string version = ota.value("version", std::string());
-  std::string state = ota.value("state", std::string());
+  return outcome_of(ota.value("version", std::string()), ota.value("state", std::string()), target_version,
+                    dispatched_at, now, install_timeout);
+}
+
+DeviceOutcome outcome_of(const std::string& version, const std::string& state, const std::string& target_version,
+                         TimePoint dispatched_at, TimePoint now, std::chrono::milliseconds install_timeout) {
   if (version == target_version && state == "succeeded") return DeviceOutcome::succeeded;
   if (version == target_version && state == "failed") return DeviceOutcome::failed;
   // Hubs that time installs out themselves (AWS IoT's in-progress timeout) say so in the state.
@@ -170,9 +174,18 @@ const json* metric_node(const hub::Device& d, const std::string& path) {
 }
 }  // namespace
 
+std::string twin_path(const std::string& metric) {
+  std::string_view p = metric;
+  if (p.starts_with("reported.") || p.starts_with("desired.")) return "properties." + metric;
+  return metric;
+}
+
 std::vector<double> metric_samples(const hub::Device& d, const std::string& path) {
+  return samples_of(metric_node(d, path));
+}
+
+std::vector<double> samples_of(const json* v) {
   std::vector<double> out;
-  const json* v = metric_node(d, path);
   if (!v) return out;
   if (v->is_number()) {
     out.push_back(v->get<double>());
@@ -185,7 +198,11 @@ std::vector<double> metric_samples(const hub::Device& d, const std::string& path
 
 std::optional<double> per_device_value(const hub::Device& d, const std::string& path, const std::string& per_device,
                                        std::int64_t min_per_device) {
-  auto samples = metric_samples(d, path);
+  return per_device_value(metric_node(d, path), per_device, min_per_device);
+}
+
+std::optional<double> per_device_value(const json* value, const std::string& per_device, std::int64_t min_per_device) {
+  auto samples = samples_of(value);
   if (samples.empty() || static_cast<std::int64_t>(samples.size()) < std::max<std::int64_t>(1, min_per_device))
     return std::nullopt;
   if (per_device == "last" || samples.size() == 1) return samples.back();
@@ -220,15 +237,20 @@ GateReading::GateReading(const GateSpec& g) : type_(g.type) {
 }
 
 std::optional<double> GateReading::operator()(const hub::Device& d) const {
+  if (type_ == GateType::outcome) return std::nullopt;
+  return of(metric_node(d, path_));
+}
+
+std::optional<double> GateReading::of(const json* value) const {
   switch (type_) {
     case GateType::outcome: return std::nullopt;
-    case GateType::threshold: return metric_value(d, path_);
-    case GateType::proportion_vs_baseline: {
-      auto v = metric_value(d, path_);
-      if (!v) return std::nullopt;
-      return event_->holds(*v) ? 1.0 : 0.0;
-    }
-    case GateType::distribution_vs_baseline: return per_device_value(d, path_, per_device_, min_per_device_);
+    case GateType::threshold:
+      if (!value || !value->is_number()) return std::nullopt;
+      return value->get<double>();
+    case GateType::proportion_vs_baseline:
+      if (!value || !value->is_number()) return std::nullopt;
+      return event_->holds(value->get<double>()) ? 1.0 : 0.0;
+    case GateType::distribution_vs_baseline: return per_device_value(value, per_device_, min_per_device_);
   }
   return std::nullopt;
 }
@@ -238,6 +260,9 @@ bool reports_health_for(const hub::Device& d, const std::string& version) {
   const auto& health = reported_aiot(d, "health");
   if (ota.value("version", std::string()) != version || ota.value("state", std::string()) != "succeeded") return false;
   if (health.empty()) return false;
+  // A device that says which version its health was measured on is taken at its word (and a hub
+  // can then select its reports by query); otherwise the report must be newer than the install.
+  if (auto it = health.find("version"); it != health.end()) return it->is_string() && *it == version;
   auto hts = parse_rfc3339(health.value("ts", std::string()));
   auto ots = parse_rfc3339(ota.value("ts", std::string()));
   return hts && ots && *hts >= *ots;

@@ -96,6 +96,8 @@ json health_report(std::uint64_t seed, const std::string& id, const std::string&
               {"latency_p95_ms", std::round(latency * 10) / 10},
               {"mean_confidence", std::round(confidence * 1000) / 1000},
               {"inferences", inferences},
+              // The version measured: a hub can then select the health of a version by query.
+              {"version", version},
               {"ts", format_rfc3339(ts)}};
 }
 

@@ -479,6 +479,54 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   return out;
 }
 
+std::vector<GroupCount> LocalHub::count_by(const std::string& where, const std::vector<std::string>& paths) {
+  // SELECT MAX(type0), value0, ..., COUNT(*) FROM devices WHERE ... GROUP BY class0, value0, ...
+  // The JSON type is grouped too, so '1', 1 and true (which json_extract all gives as 1) stay
+  // apart, but as a class: 2 and 2.0 are one number, as in the query language and IoT Hub.
+  std::vector<json> params;
+  std::vector<json> group_params;
+  std::string select;
+  std::string group;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    auto path = query::PropertyPath::parse(paths[i]);
+    auto [type, value] = path.to_sql(params);
+    select += fmt::format("MAX({}), {}, ", type, value);
+    auto [group_type, group_value] = path.to_sql(group_params);
+    group += fmt::format("{}replace(replace({}, 'integer', 'number'), 'real', 'number'), {}", i == 0 ? " GROUP BY " : ", ",
+                         group_type, group_value);
+  }
+  auto q = query::Query::parse(where);
+  std::string sql = fmt::format("SELECT {}COUNT(*) FROM devices", select);
+  if (!q.empty()) sql += " WHERE " + q.to_sql(params);
+  sql += group;
+  params.insert(params.end(), group_params.begin(), group_params.end());
+  Stmt s = db_->sql.prepare(sql);
+  for (size_t i = 0; i < params.size(); ++i) bind_json(s, static_cast<int>(i + 1), params[i]);
+  std::vector<GroupCount> out;
+  const int n = static_cast<int>(paths.size());
+  while (s.step()) {
+    GroupCount g;
+    for (int i = 0; i < n; ++i) {
+      if (s.is_null(2 * i)) {
+        g.keys.emplace_back(std::nullopt);
+        continue;
+      }
+      const std::string type = s.text(2 * i);
+      const int v = 2 * i + 1;
+      if (type == "null") g.keys.emplace_back(json(nullptr));
+      else if (type == "true" || type == "false") g.keys.emplace_back(json(type == "true"));
+      else if (type == "integer") g.keys.emplace_back(json(s.integer(v)));
+      else if (type == "real") g.keys.emplace_back(json(s.real(v)));
+      else if (type == "text") g.keys.emplace_back(json(s.text(v)));
+      else g.keys.emplace_back(json::parse(s.view(v)));  // array, object: JSON text
+    }
+    // A query with no grouping over no devices still answers one row: zero.
+    g.count = s.integer(2 * n);
+    if (g.count > 0) out.push_back(std::move(g));
+  }
+  return out;
+}
+
 namespace {
 // What a DeviceUpdate reads and writes: the twin's tags and desired state, the status and the
 // versions. Bulk updates read only these columns, not the reported state and credentials.

@@ -23,6 +23,7 @@ class LocalHub final : public Hub, public Registry {
   std::vector<ImportResult> import(std::span<const Device> devices, ImportMode mode) override;
   Device get(std::string_view id) override;
   std::vector<Device> list(const ListOptions& options) override;
+  std::vector<GroupCount> count_by(const std::string& where, const std::vector<std::string>& paths) override;
   Device update(const DeviceUpdate& update) override;
   void remove(std::string_view id, std::string_view if_match = {}) override;
   // One transaction for all updates.
