@@ -23,6 +23,7 @@ _aiot_child() {
     'device|register') printf '%s\n' 'register' ;;
     'device|import') printf '%s\n' 'import' ;;
     'device|list' | 'device|ls') printf '%s\n' 'list' ;;
+    'device|count') printf '%s\n' 'count' ;;
     'device|show') printf '%s\n' 'show' ;;
     'device|update') printf '%s\n' 'update' ;;
     'device|delete' | 'device|rm') printf '%s\n' 'delete' ;;
@@ -80,7 +81,7 @@ _aiot_child() {
 _aiot_commands() {
   case "$1" in
     '') printf '%s\n' 'device ca config rollout sim hub help completion lineage report model firmware demo' ;;
-    'device') printf '%s\n' 'register import list ls show update delete rm export' ;;
+    'device') printf '%s\n' 'register import list ls count show update delete rm export' ;;
     'ca') printf '%s\n' 'create show' ;;
     'config') printf '%s\n' 'list ls get set profiles use' ;;
     'rollout') printf '%s\n' 'plan apply status list ls approve deny pause resume promote abort rollback reconcile history audit' ;;
@@ -100,6 +101,7 @@ _aiot_options() {
     'device register') printf '%s\n' '--auth --cert --ca --tag --out-dir --days --disabled --show-secrets' ;;
     'device import') printf '%s\n' '-f --file --format --update --ca --out-dir --days' ;;
     'device list') printf '%s\n' '-w --where --tag -n --limit' ;;
+    'device count') printf '%s\n' '-w --where --tag -b --by' ;;
     'device show') printf '%s\n' '--show-secrets' ;;
     'device update') printf '%s\n' '--tag --untag --desired --disable --enable --if-match' ;;
     'device delete') printf '%s\n' '--missing-ok' ;;
@@ -165,6 +167,9 @@ _aiot_option_kind() {
     'device list|-w' | 'device list|--where') printf '%s\n' 'text'; return ;;
     'device list|--tag') printf '%s\n' 'text'; return ;;
     'device list|-n' | 'device list|--limit') printf '%s\n' 'text'; return ;;
+    'device count|-w' | 'device count|--where') printf '%s\n' 'text'; return ;;
+    'device count|--tag') printf '%s\n' 'text'; return ;;
+    'device count|-b' | 'device count|--by') printf '%s\n' 'text'; return ;;
     'device show|--show-secrets') printf '%s\n' 'flag'; return ;;
     'device update|--tag') printf '%s\n' 'text'; return ;;
     'device update|--untag') printf '%s\n' 'text'; return ;;

@@ -38,6 +38,8 @@ function __aiot_child --argument-names cmd_path word
             echo 'import'
         case 'device|list' 'device|ls'
             echo 'list'
+        case 'device|count'
+            echo 'count'
         case 'device|show'
             echo 'show'
         case 'device|update'
@@ -156,67 +158,69 @@ function __aiot_takes_value --argument-names cmd_path opt
             return 0
         case 'device list|-w' 'device list|--where' 'device list|--tag' 'device list|-n'
             return 0
-        case 'device list|--limit' 'device update|--tag' 'device update|--untag' 'device update|--desired'
+        case 'device list|--limit' 'device count|-w' 'device count|--where' 'device count|--tag'
             return 0
-        case 'device update|--if-match' 'device export|--format' 'device export|--out' 'device export|-w'
+        case 'device count|-b' 'device count|--by' 'device update|--tag' 'device update|--untag'
             return 0
-        case 'device export|--where' 'ca create|--name' 'ca create|--out' 'ca create|--days'
+        case 'device update|--desired' 'device update|--if-match' 'device export|--format' 'device export|--out'
             return 0
-        case 'config set|--profile' 'rollout plan|-f' 'rollout plan|--file' 'rollout plan|--out'
+        case 'device export|-w' 'device export|--where' 'ca create|--name' 'ca create|--out'
             return 0
-        case 'rollout apply|-f' 'rollout apply|--file' 'rollout apply|--timeout' 'rollout approve|--remark'
+        case 'ca create|--days' 'config set|--profile' 'rollout plan|-f' 'rollout plan|--file'
             return 0
-        case 'rollout deny|--remark' 'rollout pause|--remark' 'rollout resume|--remark' 'rollout promote|--remark'
+        case 'rollout plan|--out' 'rollout apply|-f' 'rollout apply|--file' 'rollout apply|--timeout'
             return 0
-        case 'rollout abort|--remark' 'rollout rollback|--remark' 'rollout audit verify|--journal' 'sim fleet|-n'
+        case 'rollout approve|--remark' 'rollout deny|--remark' 'rollout pause|--remark' 'rollout resume|--remark'
             return 0
-        case 'sim fleet|--devices' 'sim fleet|--profile' 'sim fleet|--seed' 'sim fleet|--prefix'
+        case 'rollout promote|--remark' 'rollout abort|--remark' 'rollout rollback|--remark' 'rollout audit verify|--journal'
             return 0
-        case 'sim fleet|--start' 'sim advance|--to' 'sim telemetry|--out' 'sim telemetry|--hours'
+        case 'sim fleet|-n' 'sim fleet|--devices' 'sim fleet|--profile' 'sim fleet|--seed'
             return 0
-        case 'sim telemetry|--format' 'sim telemetry|--seed' 'sim telemetry|--interval' 'sim telemetry|--batch'
+        case 'sim fleet|--prefix' 'sim fleet|--start' 'sim advance|--to' 'sim telemetry|--out'
             return 0
-        case 'sim telemetry|--defects' 'sim telemetry|--drift' 'sim telemetry|--bias' 'sim telemetry|--labels'
+        case 'sim telemetry|--hours' 'sim telemetry|--format' 'sim telemetry|--seed' 'sim telemetry|--interval'
             return 0
-        case 'sim telemetry|--label-rate' 'sim telemetry|--iothub' 'hub serve|--api' 'hub serve|--port'
+        case 'sim telemetry|--batch' 'sim telemetry|--defects' 'sim telemetry|--drift' 'sim telemetry|--bias'
             return 0
-        case 'hub serve|--bind' 'hub serve|--port-file' 'hub serve|--credentials-out' 'hub serve|--throttle'
+        case 'sim telemetry|--labels' 'sim telemetry|--label-rate' 'sim telemetry|--iothub' 'hub serve|--api'
             return 0
-        case 'hub serve|--faults' 'hub serve|--seed' 'lineage audit|-i' 'lineage audit|--input'
+        case 'hub serve|--port' 'hub serve|--bind' 'hub serve|--port-file' 'hub serve|--credentials-out'
             return 0
-        case 'lineage audit|--format' 'lineage audit|--window' 'lineage audit|--schemas' 'lineage audit|--registry'
+        case 'hub serve|--throttle' 'hub serve|--faults' 'hub serve|--seed' 'lineage audit|-i'
             return 0
-        case 'lineage audit|--journal' 'lineage audit|--baseline' 'lineage audit|--policy' 'lineage audit|--openlineage'
+        case 'lineage audit|--input' 'lineage audit|--format' 'lineage audit|--window' 'lineage audit|--schemas'
             return 0
-        case 'lineage audit|--out' 'lineage audit|--profile-out' 'lineage audit|--fail-on' 'lineage audit|--examples'
+        case 'lineage audit|--registry' 'lineage audit|--journal' 'lineage audit|--baseline' 'lineage audit|--policy'
             return 0
-        case 'lineage audit|--threads' 'lineage merge|--out' 'lineage merge|--openlineage' 'report governance|--period'
+        case 'lineage audit|--openlineage' 'lineage audit|--out' 'lineage audit|--profile-out' 'lineage audit|--fail-on'
             return 0
-        case 'report governance|--out' 'report governance|--format' 'report governance|--policy' 'report governance|--audits'
+        case 'lineage audit|--examples' 'lineage audit|--threads' 'lineage merge|--out' 'lineage merge|--openlineage'
             return 0
-        case 'report governance|--labels' 'report governance|--decisions' 'report governance|--billing' 'report governance|--energy'
+        case 'report governance|--period' 'report governance|--out' 'report governance|--format' 'report governance|--policy'
             return 0
-        case 'report governance|--intensity' 'report governance|--fail-on' 'model add|--name' 'model add|--version'
+        case 'report governance|--audits' 'report governance|--labels' 'report governance|--decisions' 'report governance|--billing'
             return 0
-        case 'model add|--uri' 'model add|--sign-key' 'model add|--card' 'model add|--triton'
+        case 'report governance|--energy' 'report governance|--intensity' 'report governance|--fail-on' 'model add|--name'
             return 0
-        case 'model add|--triton-version' 'model add|--triton-max-batch' 'model sign|-k' 'model sign|--key'
+        case 'model add|--version' 'model add|--uri' 'model add|--sign-key' 'model add|--card'
             return 0
-        case 'model sign|--signature-out' 'model sign|--statement-out' 'model verify|-k' 'model verify|--key'
+        case 'model add|--triton' 'model add|--triton-version' 'model add|--triton-max-batch' 'model sign|-k'
             return 0
-        case 'model verify|--file' 'model card|--metrics' 'model card|--out' 'model keygen|--out'
+        case 'model sign|--key' 'model sign|--signature-out' 'model sign|--statement-out' 'model verify|-k'
             return 0
-        case 'model keygen|--public-out' 'model keygen|--algorithm' 'firmware add|--name' 'firmware add|--version'
+        case 'model verify|--key' 'model verify|--file' 'model card|--metrics' 'model card|--out'
             return 0
-        case 'firmware add|--uri' 'firmware add|--sign-key' 'firmware sign|-k' 'firmware sign|--key'
+        case 'model keygen|--out' 'model keygen|--public-out' 'model keygen|--algorithm' 'firmware add|--name'
             return 0
-        case 'firmware sign|--signature-out' 'firmware sign|--statement-out' 'firmware verify|-k' 'firmware verify|--key'
+        case 'firmware add|--version' 'firmware add|--uri' 'firmware add|--sign-key' 'firmware sign|-k'
             return 0
-        case 'firmware verify|--file' 'firmware card|--metrics' 'firmware card|--out' 'firmware keygen|--out'
+        case 'firmware sign|--key' 'firmware sign|--signature-out' 'firmware sign|--statement-out' 'firmware verify|-k'
             return 0
-        case 'firmware keygen|--public-out' 'firmware keygen|--algorithm' 'demo|--dir' 'demo|-n'
+        case 'firmware verify|--key' 'firmware verify|--file' 'firmware card|--metrics' 'firmware card|--out'
             return 0
-        case 'demo|--devices'
+        case 'firmware keygen|--out' 'firmware keygen|--public-out' 'firmware keygen|--algorithm' 'demo|--dir'
+            return 0
+        case 'demo|-n' 'demo|--devices'
             return 0
     end
     return 1
@@ -347,6 +351,7 @@ complete -c aiot -n '__aiot_at \'device\'' -a 'register' -d 'Register one device
 complete -c aiot -n '__aiot_at \'device\'' -a 'import' -d 'Register devices from a CSV, YAML or JSON Lines file (idempotent)'
 complete -c aiot -n '__aiot_at \'device\'' -a 'list' -d 'List devices, optionally filtered by a query'
 complete -c aiot -n '__aiot_at \'device\'' -a 'ls' -d 'List devices, optionally filtered by a query (alias of list)'
+complete -c aiot -n '__aiot_at \'device\'' -a 'count' -d 'Count devices, optionally grouped by properties (one query, not a listing)'
 complete -c aiot -n '__aiot_at \'device\'' -a 'show' -d 'Show a device\'s identity and twin'
 complete -c aiot -n '__aiot_at \'device\'' -a 'update' -d 'Change a device\'s tags, desired properties or status'
 complete -c aiot -n '__aiot_at \'device\'' -a 'delete' -d 'Delete devices (asks on a terminal; --yes otherwise)'
@@ -375,6 +380,11 @@ complete -c aiot -n '__aiot_at \'device import\'' -l 'days' -x -d 'Validity of g
 complete -c aiot -n '__aiot_at \'device list\'' -s 'w' -l 'where' -x -d 'Query condition, e.g. "tags.site = \'berlin\' AND properties.reported.aiot.ota.version != \'2.0\'"'
 complete -c aiot -n '__aiot_at \'device list\'' -l 'tag' -x -d 'Only devices with this tag KEY=VALUE (repeatable)'
 complete -c aiot -n '__aiot_at \'device list\'' -s 'n' -l 'limit' -x -d 'At most N devices (0 = all)'
+
+# aiot device count
+complete -c aiot -n '__aiot_at \'device count\'' -s 'w' -l 'where' -x -d 'Query condition: count only the devices it matches'
+complete -c aiot -n '__aiot_at \'device count\'' -l 'tag' -x -d 'Only devices with this tag KEY=VALUE (repeatable)'
+complete -c aiot -n '__aiot_at \'device count\'' -s 'b' -l 'by' -x -d 'Group by this property path, e.g. properties.reported.aiot.ota.version (repeatable)'
 
 # aiot device show
 complete -c aiot -n '__aiot_at \'device show\'' -l 'show-secrets' -d 'Include the SAS keys'

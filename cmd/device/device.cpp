@@ -12,6 +12,7 @@ void add_device_group(CLI::App& root, Dispatch& d) {
   device::add_register(*g, d);
   device::add_import(*g, d);
   device::add_list(*g, d);
+  device::add_count(*g, d);
   device::add_show(*g, d);
   device::add_update(*g, d);
   device::add_delete(*g, d);

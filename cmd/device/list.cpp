@@ -18,10 +18,20 @@ struct ListOptions {
   std::size_t limit = 0;
 };
 
+int run_list(const ListOptions& o, Context& ctx) {
+  auto devices = ctx.hub().registry().list({.where = tag_condition(o.where, o.tags), .limit = o.limit});
+  auto rows = nlohmann::json::array();
+  for (auto& dev : devices) rows.push_back(hub::to_twin_json(std::move(dev)));
+  output::print_list(ctx.io, rows, device_columns(), render_options(ctx));
+  return 0;
+}
+
+}  // namespace
+
 // --tag k=v filters join the --where condition with AND.
-std::string condition(const ListOptions& o) {
-  std::string cond = o.where;
-  auto tags = parse_tags(o.tags, "--tag");
+std::string tag_condition(const std::string& where, const std::vector<std::string>& tag_flags) {
+  std::string cond = where;
+  auto tags = parse_tags(tag_flags, "--tag");
   for (auto& [k, v] : tags.items()) {
     std::string quoted;
     for (char c : v.get<std::string>()) quoted += (c == '\'') ? std::string("''") : std::string(1, c);
@@ -30,16 +40,6 @@ std::string condition(const ListOptions& o) {
   }
   return cond;
 }
-
-int run_list(const ListOptions& o, Context& ctx) {
-  auto devices = ctx.hub().registry().list({.where = condition(o), .limit = o.limit});
-  auto rows = nlohmann::json::array();
-  for (auto& dev : devices) rows.push_back(hub::to_twin_json(std::move(dev)));
-  output::print_list(ctx.io, rows, device_columns(), render_options(ctx));
-  return 0;
-}
-
-}  // namespace
 
 void add_list(CLI::App& group, Dispatch& d) {
   auto o = std::make_shared<ListOptions>();

@@ -88,6 +88,21 @@ const std::vector<LongHelp>& table() {
            {"The ids of the first ten Jetson devices",
             "aiot device list --tag hw=jetson-orin -n 10 -o json | jq -r '.[].deviceId'"},
        }},
+      {"device count",
+       "Counts devices, optionally only those a query condition matches (--where, --tag as for device list), "
+       "grouped by the values of one or more property paths (--by, repeatable): how many devices run each model "
+       "version, in which install state, per site. The hub counts: IoT Hub answers one aggregation query "
+       "(SELECT ..., COUNT() ... GROUP BY), the local hub one SQL query; AWS IoT lists the things and counts "
+       "them here.\n\n"
+       "One row per group, most devices first; a path a device does not have is left out of its row (an "
+       "empty cell in the table). Columns are named after the paths' last names.",
+       {
+           {"Devices per model version", "aiot device count --by properties.reported.aiot.ota.version"},
+           {"Install states of the devices a rollout's canary wave updates",
+            "aiot device count --where \"tags.aiot.rollouts['det-v3'].wave = 'canary'\" "
+            "--by properties.reported.aiot.ota.version --by properties.reported.aiot.ota.state"},
+           {"How many devices Berlin has", "aiot device count --tag site=berlin -o json"},
+       }},
       {"device show",
        "Prints one device's identity and twin: status, authentication type and thumbprints, tags, desired and "
        "reported properties with their versions, and the etag used by device update --if-match. SAS keys are "
