@@ -302,6 +302,29 @@ print(json.loads(t["shadow"])["name"]["aiot"]["reported"]["aiot"]["model"]["vers
   expect_stdout_contains '"nextToken"'
   run "${AWS[@]}" iot search-index --query-string "thingGroupNames:(wave1" --output json
   expect_stderr_contains "InvalidQueryException"
+  # GetBucketsAggregation: the group's things counted by a field's value, as the index holds it.
+  run "${AWS[@]}" iot get-buckets-aggregation --query-string "thingGroupNames:wave1" \
+    --aggregation-field shadow.name.aiot-health.reported.latency_p95_ms \
+    --buckets-aggregation-type 'termsAggregation={maxBuckets=10000}' --output json
+  expect_code 0
+  expected_buckets=$(fleet_hub device list --where "properties.reported.aiot.model.version = '3.0'" -o json | python3 -c '
+import collections, json, sys
+c = collections.Counter(json.dumps(d["properties"]["reported"]["aiot"]["health"]["latency_p95_ms"]) for d in json.load(sys.stdin))
+print(10, sorted(c.items()))')
+  expect_eq "buckets count the group's devices by value" "$expected_buckets" "$(run_stdout | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(r["totalCount"], sorted((b["keyValue"], b["count"]) for b in r["buckets"]))')"
+  run "${AWS[@]}" iot get-buckets-aggregation --query-string "thingGroupNames:wave1" \
+    --aggregation-field shadow.name.aiot-health.reported.version --buckets-aggregation-type 'termsAggregation={maxBuckets=1}' --output json
+  top_version=$(fleet_hub device list --where "properties.reported.aiot.model.version = '3.0'" -o json | python3 -c '
+import collections, json, sys
+c = collections.Counter(d["properties"]["reported"]["aiot"]["health"].get("version") for d in json.load(sys.stdin))
+print(1, max(c.values()))')
+  expect_eq "maxBuckets caps the most frequent values" "$top_version" "$(run_stdout | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+print(len(r["buckets"]), r["buckets"][0]["count"])')"
   binary_format=()
   [[ "$(aws --version 2>&1)" == aws-cli/2* ]] && binary_format=(--cli-binary-format raw-in-base64-out)
   run "${AWS[@]}" iot-data get-thing-shadow --thing-name dev-00003 --shadow-name aiot-health "$TEST_TMP/health.json"

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -1404,6 +1405,79 @@ class AwsEmulator {
     return out;
   }
 
+  // GetBucketsAggregation with a terms aggregation: the things the query matches (totalCount) and,
+  // per distinct value of the field, how many of them have it, most frequent first, at most
+  // maxBuckets. AWS aggregates only indexed custom fields (else InvalidAggregationException); the
+  // emulator aggregates any field of the document.
+  json buckets_aggregation(const HttpRequest& req, const Caller&) {
+    json body = parse_body(req);
+    const std::string index = body.contains("indexName") ? text_field(body, "indexName") : "AWS_Things";
+    if (index != "AWS_Things") {
+      not_found(fmt::format("Index {} does not exist", index));
+    }
+    const std::string query_text = text_field(body, "queryString");
+    const std::string field = text_field(body, "aggregationField");
+    if (query_text.empty() || field.empty()) {
+      invalid("queryString and aggregationField are required");
+    }
+    const json type = body.value("bucketsAggregationType", json::object());
+    if (!type.is_object() || !type.contains("termsAggregation") || !type["termsAggregation"].is_object()) {
+      invalid("bucketsAggregationType.termsAggregation is required");
+    }
+    int max_buckets = 10;  // AWS's default
+    if (const auto& terms = type["termsAggregation"]; terms.contains("maxBuckets") && !terms["maxBuckets"].is_null()) {
+      if (!terms["maxBuckets"].is_number_integer() || terms["maxBuckets"].get<int>() < 1 ||
+          terms["maxBuckets"].get<int>() > 10000) {
+        invalid("maxBuckets must be a whole number from 1 to 10000");
+      }
+      max_buckets = terms["maxBuckets"].get<int>();
+    }
+    std::optional<awsx::ThingQuery> query;
+    try {
+      query = awsx::ThingQuery::parse(query_text);
+    } catch (const awsx::InvalidQuery& e) {
+      fail(400, "InvalidQueryException", e.what());
+    }
+    std::vector<std::string> groups;
+    const auto wanted = query->candidate_groups();
+    for (const auto& g : store_->groups()) {
+      if (std::find(wanted.begin(), wanted.end(), str::to_lower(g.name)) != wanted.end()) {
+        groups.push_back(g.name);
+      }
+    }
+    constexpr std::size_t k_chunk = 256;
+    std::int64_t total = 0;
+    std::map<std::string, std::int64_t> counts;
+    std::string cursor;
+    while (wanted.empty() || !groups.empty()) {
+      auto batch = wanted.empty() ? store_->device_ids_after(cursor, k_chunk) : store_->members_after(groups, cursor, k_chunk);
+      for (const auto& name : batch) {
+        cursor = name;
+        auto t = indexed_thing(name);
+        if (!t || !query->matches(*t)) {
+          continue;
+        }
+        ++total;
+        for (auto& v : awsx::field_values(*t, field)) {
+          ++counts[v];
+        }
+      }
+      if (batch.size() < k_chunk) {
+        break;
+      }
+    }
+    std::vector<std::pair<std::string, std::int64_t>> ranked(counts.begin(), counts.end());
+    std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    if (ranked.size() > static_cast<std::size_t>(max_buckets)) {
+      ranked.resize(static_cast<std::size_t>(max_buckets));
+    }
+    json buckets = json::array();
+    for (const auto& [key, n] : ranked) {
+      buckets.push_back({{"keyValue", key}, {"count", n}});
+    }
+    return {{"totalCount", total}, {"buckets", buckets}};
+  }
+
   // ---- jobs ----------------------------------------------------------------------------------
   awsx::Job job_or_404(const std::string& id) {
     auto job = store_->job(id);
@@ -2042,6 +2116,7 @@ void AwsEmulator::routes(HttpServer& s) {
       bind(&AwsEmulator::list_groups_for_thing));
   // Fleet Indexing.
   add(s, "POST", "/indices/search", "SearchIndex", P::control, bind(&AwsEmulator::search_index));
+  add(s, "POST", "/indices/buckets", "GetBucketsAggregation", P::control, bind(&AwsEmulator::buckets_aggregation));
   // Jobs.
   add(s, "GET", "/jobs", "ListJobs", P::control, bind(&AwsEmulator::list_jobs));
   add(s, "PUT", "/jobs/" + name, "CreateJob", P::control, bind(&AwsEmulator::create_job));
@@ -2081,7 +2156,7 @@ const std::set<std::string>& known_operations() {
       "ListThingsInThingGroup", "ListThingGroupsForThing", "ListJobs", "CreateJob", "DescribeJob", "DeleteJob",
       "CancelJob", "ListJobExecutionsForJob", "GetJobDocument", "ListJobExecutionsForThing", "DescribeJobExecution",
       "UpdateJobExecution", "DescribeEndpoint", "GetThingShadow", "UpdateThingShadow", "DeleteThingShadow",
-      "ListNamedShadowsForThing", "SearchIndex"};
+      "ListNamedShadowsForThing", "SearchIndex", "GetBucketsAggregation"};
   return ops;
 }
 

@@ -574,6 +574,18 @@ std::vector<std::string> ThingQuery::candidate_groups() const {
   return c ? std::vector<std::string>(c->begin(), c->end()) : std::vector<std::string>{};
 }
 
+std::vector<std::string> field_values(const json& thing, const std::string& field) {
+  bool found_any = false;
+  std::vector<std::string> out;
+  for (const json* leaf : resolve(thing, field, found_any)) {
+    std::string text = text_of(*leaf);
+    if (std::find(out.begin(), out.end(), text) == out.end()) {
+      out.push_back(std::move(text));
+    }
+  }
+  return out;
+}
+
 bool glob_match(std::string_view pattern, std::string_view text) {
   // Iterative matcher with backtracking to the last '*'.
   std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;

@@ -55,6 +55,10 @@ class ThingQuery {
   std::unique_ptr<Node> root_;
 };
 
+// The distinct scalar values at a field of a thing's document (arrays fan out), as text: strings as
+// they are, numbers and booleans as JSON ("12.5", "true"). What a terms aggregation counts.
+std::vector<std::string> field_values(const json& thing, const std::string& field);
+
 // Case-insensitive glob (`*` any run, `?` one character).
 bool glob_match(std::string_view pattern, std::string_view text);
 

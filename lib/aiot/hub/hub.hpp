@@ -125,6 +125,11 @@ class Registry {
   // that needs counts or value frequencies, not devices, costs a few requests whatever the fleet
   // size. The default lists the devices and counts them here.
   virtual std::vector<GroupCount> count_by(const std::string& where, const std::vector<std::string>& paths);
+  // True when counting on the hub is cheaper than listing the devices: a remote hub, where a
+  // listing costs a request per page and a count a few. The local engine reads rows faster than
+  // SQLite's JSON functions group them, so its callers list (a gate look over 9,500 devices: 150
+  // against 240 ms).
+  virtual bool prefers_counts() const { return false; }
   // Reason::precondition_failed on an etag mismatch, not_found when absent.
   virtual Device update(const DeviceUpdate& update) = 0;
   virtual void remove(std::string_view id, std::string_view if_match = {}) = 0;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 
 #include "aiot/core/crypto.hpp"
@@ -297,6 +298,60 @@ class AwsRolloutBackend final : public Backend {
     return out;
   }
 
+  // Fleet Indexing aggregations and the wave job's own counters: per arm one GetBucketsAggregation
+  // of the group by aiot-health's version (members, and those reporting health for the version),
+  // for the canary's installs DescribeJob's jobProcessDetails, and per metric one
+  // GetBucketsAggregation of the reporting members by the metric's value. The health fields must be
+  // indexed custom fields (docs/aws.md); otherwise AWS refuses the aggregation and the look reads
+  // members().
+  std::optional<ArmCounts> count_arm(const std::string& rollout, const ArmQuery& q) override {
+    const std::string group = ra::selector_group(rollout, q.arm);
+    if (group.empty()) return std::nullopt;
+    const std::string health = fmt::format("shadow.name.{}.reported", hub::aws::k_health_shadow_name);
+    const std::string in_group = "thingGroupNames:" + group;
+    constexpr int k_max_buckets = 10000;
+    auto census = client_.try_buckets(in_group, health + ".version", k_max_buckets);
+    if (!census || census->buckets.size() >= static_cast<std::size_t>(k_max_buckets)) return std::nullopt;
+    ArmCounts out;
+    out.members = census->total;
+    std::int64_t named = 0;
+    for (const auto& [key, n] : census->buckets) {
+      named += n;
+      if (key == q.version) out.reporting = n;
+    }
+    if (named < out.members) {
+      // Members without a health version: no health yet, or an agent that does not name it (then
+      // only the timestamps of its twin tell).
+      auto legacy = client_.search_index(fmt::format("{} AND {}.ts:* AND NOT {}.version:*", in_group, health, health), {}, 1);
+      if (!legacy.things.empty()) return std::nullopt;
+    }
+    if (q.installs) {
+      auto installs = job_installs(rollout, q, out.members);
+      if (!installs) return std::nullopt;
+      out.installs = std::move(*installs);
+    }
+    const std::string reporting = fmt::format("{} AND {}.version:\"{}\"", in_group, health, q.version);
+    for (const auto& metric : q.metrics) {
+      // Only the health report is an indexed shadow of its own; other paths are read from members.
+      const std::string prefix = "properties.reported.aiot.health.";
+      if (metric.rfind(prefix, 0) != 0) return std::nullopt;
+      std::vector<hub::GroupCount> values;
+      if (out.reporting > 0) {
+        auto counted = client_.try_buckets(reporting, health + "." + metric.substr(prefix.size()), k_max_buckets);
+        if (!counted || counted->buckets.size() >= static_cast<std::size_t>(k_max_buckets)) return std::nullopt;
+        std::int64_t sum = 0;
+        for (const auto& [key, n] : counted->buckets) {
+          sum += n;
+          values.push_back({{bucket_value(key)}, n});
+        }
+        // An array of samples counts a device once per distinct sample: not one value per device.
+        if (sum > counted->total) return std::nullopt;
+      }
+      out.values.push_back(std::move(values));
+    }
+    return out;
+  }
+
   void release(const std::string& rollout) override {
     for (const auto& group : all_groups(rollout)) {
       try {
@@ -417,6 +472,48 @@ class AwsRolloutBackend final : public Backend {
       if (is_reason(e, Reason::conflict)) return false;
       throw;
     }
+  }
+
+  // The canary's installs from its wave job's counters (DescribeJob jobProcessDetails), in the
+  // device contract's terms; members without a finished execution are in progress. nullopt when
+  // the wave has more than one job for the version (then executions decide per device).
+  std::optional<std::vector<hub::GroupCount>> job_installs(const std::string& rollout, const ArmQuery& q,
+                                                           std::int64_t members) {
+    std::vector<const ra::JobEntry*> wave_jobs;
+    auto jobs = read_jobs(rollout).first;
+    for (const auto& j : jobs)
+      if (j.kind == "wave" && j.wave == static_cast<std::int64_t>(q.arm.wave_index) &&
+          j.model.value("version", std::string()) == q.version)
+        wave_jobs.push_back(&j);
+    if (wave_jobs.size() > 1) return std::nullopt;
+    std::int64_t succeeded = 0, failed = 0, timed_out = 0;
+    if (!wave_jobs.empty()) {
+      json details;
+      try {
+        details = client_.describe_job(wave_jobs[0]->id).value("jobProcessDetails", json::object());
+      } catch (const Error& e) {
+        if (!is_reason(e, Reason::not_found)) throw;  // listed ahead, never created
+      }
+      auto count = [&](const char* key) { return details.value(key, std::int64_t{0}); };
+      succeeded = count("numberOfSucceededThings");
+      failed = count("numberOfFailedThings") + count("numberOfRejectedThings");
+      timed_out = count("numberOfTimedOutThings");
+    }
+    const json v = q.version;
+    std::vector<hub::GroupCount> out;
+    if (succeeded > 0) out.push_back({{v, json("succeeded")}, succeeded});
+    if (failed > 0) out.push_back({{v, json("failed")}, failed});
+    if (timed_out > 0) out.push_back({{v, json("timed_out")}, timed_out});
+    if (const auto rest = members - succeeded - failed - timed_out; rest > 0) out.push_back({{std::nullopt, std::nullopt}, rest});
+    return out;
+  }
+
+  // A bucket's keyValue as JSON: a number when it reads as one, text otherwise.
+  static json bucket_value(const std::string& key) {
+    char* end = nullptr;
+    const double x = std::strtod(key.c_str(), &end);
+    if (!key.empty() && end == key.c_str() + key.size() && std::isfinite(x)) return x;
+    return key;
   }
 
   // Each device takes the effect of its newest job execution that asked it to do something.

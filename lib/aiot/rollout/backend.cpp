@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <map>
+
 #include "aiot/core/error.hpp"
 #include "aiot/hub/aws/aws_provider.hpp"
 #include "aiot/rollout/aws_backend.hpp"
@@ -133,12 +135,50 @@ class RegistryBackend final : public Backend {
         {.where = member_condition(rollout, selector), .with_tags = selector.with_tags, .with_desired = selector.with_desired});
   }
 
-  std::optional<std::vector<hub::GroupCount>> count_members(const std::string& rollout, const MemberSelector& selector,
-                                                            const std::string& where,
-                                                            const std::vector<std::string>& paths) override {
-    std::string cond = member_condition(rollout, selector);
-    if (!where.empty()) cond += " AND (" + where + ")";
-    return hub_.registry().count_by(cond, paths);
+  // Grouped counts (hub::Registry::count_by: one IoT Hub aggregation query, one SQL query): the
+  // members by (ota.version, ota.state, health.version), then per metric the reporting members
+  // by the metric's value.
+  std::optional<ArmCounts> count_arm(const std::string& rollout, const ArmQuery& q) override {
+    static const std::string k_ota_version = "properties.reported.aiot.ota.version";
+    static const std::string k_ota_state = "properties.reported.aiot.ota.state";
+    static const std::string k_health = "properties.reported.aiot.health";
+    static const std::string k_health_version = "properties.reported.aiot.health.version";
+    auto& registry = hub_.registry();
+    if (!registry.prefers_counts()) return std::nullopt;  // the local engine: reading members is faster
+    const std::string members = member_condition(rollout, q.arm);
+    const std::string version = quote_literal(q.version);
+    ArmCounts out;
+    std::int64_t unnamed = 0;  // run the version, installed, health without a version (or no health)
+    std::map<std::pair<std::string, std::string>, std::int64_t> installs;
+    for (const auto& g : registry.count_by(members, {k_ota_version, k_ota_state, k_health_version})) {
+      out.members += g.count;
+      const std::string v = g.keys[0] && g.keys[0]->is_string() ? g.keys[0]->get<std::string>() : std::string();
+      const std::string state = g.keys[1] && g.keys[1]->is_string() ? g.keys[1]->get<std::string>() : std::string();
+      installs[{v, state}] += g.count;
+      if (v != q.version || state != "succeeded") continue;
+      if (!g.keys[2]) unnamed += g.count;
+      else if (*g.keys[2] == q.version) out.reporting += g.count;
+    }
+    if (q.installs)
+      for (const auto& [key, n] : installs)
+        out.installs.push_back({{key.first.empty() ? std::nullopt : std::optional<json>(key.first),
+                                 key.second.empty() ? std::nullopt : std::optional<json>(key.second)},
+                                n});
+    if (unnamed > 0) {
+      // No health at all is fine; health from an agent that does not name its version is judged
+      // by its timestamps, which only the twins have.
+      auto legacy = registry.count_by(fmt::format("({}) AND {} = {} AND {} = 'succeeded' AND IS_OBJECT({}) AND NOT "
+                                                  "IS_DEFINED({})",
+                                                  members, k_ota_version, version, k_ota_state, k_health, k_health_version),
+                                      {});
+      for (const auto& g : legacy)
+        if (g.count > 0) return std::nullopt;
+    }
+    const std::string reporting = fmt::format("({}) AND {} = {} AND {} = 'succeeded' AND {} = {}", members, k_ota_version,
+                                              version, k_ota_state, k_health_version, version);
+    for (const auto& metric : q.metrics)
+      out.values.push_back(out.reporting == 0 ? std::vector<hub::GroupCount>{} : registry.count_by(reporting, {metric}));
+    return out;
   }
 
   void release(const std::string& rollout) override {
@@ -153,6 +193,12 @@ class RegistryBackend final : public Backend {
   }
 
  private:
+  static std::string quote_literal(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
+    return out + "'";
+  }
+
   static std::string member_condition(const std::string& rollout, const MemberSelector& selector) {
     std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
     if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";

@@ -115,6 +115,25 @@ struct RevertResult {
   std::vector<std::string> canceled;      // wave jobs canceled (AWS)
 };
 
+// One arm of a wave as a gate look counts it (Backend::count_arm).
+struct ArmQuery {
+  MemberSelector arm;                // the wave's updated devices or its control
+  std::string version;               // the version the arm's health must be measured on
+  bool installs = false;             // count the members' installs (the canary's outcome gate)
+  std::vector<std::string> metrics;  // distinct query-language paths ("properties.reported.aiot.health.x")
+};
+
+struct ArmCounts {
+  std::int64_t members = 0;
+  // installs: members by (reported ota.version, ota.state); a member with no install report has
+  // empty keys. Only when ArmQuery::installs.
+  std::vector<hub::GroupCount> installs;
+  // Members that run `version`, report ota.state succeeded and health measured on `version`.
+  std::int64_t reporting = 0;
+  // Per metric (ArmQuery::metrics order): those reporting members counted by the metric's value.
+  std::vector<std::vector<hub::GroupCount>> values;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -128,15 +147,12 @@ class Backend {
   // The rollout's devices that the selector picks, with their reports (desired/reported as the
   // device contract has them: properties.desired.aiot.model, reported.aiot.ota / .health).
   virtual std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) = 0;
-  // Grouped counts of the selector's members that also match `where` (hub::Registry::count_by):
-  // what a gate look reads on a hub that aggregates, a few requests whatever the wave size,
-  // instead of every member's twin. nullopt: this backend has no such path (the controller then
-  // reads members()).
-  virtual std::optional<std::vector<hub::GroupCount>> count_members(const std::string& rollout,
-                                                                    const MemberSelector& selector,
-                                                                    const std::string& where,
-                                                                    const std::vector<std::string>& paths) {
-    (void)rollout, (void)selector, (void)where, (void)paths;
+  // Counts what a gate look judges in one arm (ArmQuery) without reading the members one by one:
+  // a few requests whatever the arm's size. nullopt: this backend cannot here (no aggregation,
+  // devices that do not name the version of their health, a metric it cannot count): the
+  // controller then reads members().
+  virtual std::optional<ArmCounts> count_arm(const std::string& rollout, const ArmQuery& query) {
+    (void)rollout, (void)query;
     return std::nullopt;
   }
   // Removes the membership when a rollout is finished (devices keep what they run).

@@ -307,19 +307,9 @@ struct Controller::LookInputs {
 };
 
 namespace {
-const std::string k_ota_version = "properties.reported.aiot.ota.version";
-const std::string k_ota_state = "properties.reported.aiot.ota.state";
-const std::string k_health = "properties.reported.aiot.health";
-const std::string k_health_version = "properties.reported.aiot.health.version";
 
 std::string string_key(const std::optional<json>& key) {
   return key && key->is_string() ? key->get<std::string>() : std::string();
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
-  return out + "'";
 }
 
 // Which gates read per-device values from an arm (outcome gates read none; the control arm
@@ -375,25 +365,52 @@ Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const
   return in;
 }
 
-// Grouped counts instead of twins: per arm one count by (ota.version, ota.state, health.version),
-// then per metric one count by the metric's value among the devices that report health for the
-// arm's version. The requests stay the same whatever the wave size (the groups are versions,
-// states and distinct metric values). nullopt when the backend cannot count, or when a device
-// reports health without naming its version (only its twin's timestamps tell then).
+// Counts instead of twins (Backend::count_arm): per arm its members' installs and the frequency
+// tables of each metric among the members that report health for the arm's version. The
+// requests stay the same whatever the wave size (the groups are versions, states and distinct
+// metric values). nullopt when the backend cannot count an arm (then the twins are read).
 std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std::size_t w, const std::string& target,
-                                                     const std::string& baseline, TimePoint dispatched) {
+                                                                 const std::string& baseline, TimePoint dispatched) {
   const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
-  const std::vector<std::string> census_paths{k_ota_version, k_ota_state, k_health_version};
-  const auto canary_arm = MemberSelector::wave_of(w, wave_name);
-  const auto control_arm = MemberSelector::control_of(w);
-  auto canary = deps_.backend.count_members(l.name, canary_arm, "", census_paths);
+  std::vector<GateReading> readings;
+  for (const auto& g : l.spec.gates) readings.emplace_back(g);
+  // The distinct metrics an arm's gates read, and which of them each gate reads.
+  auto query_for = [&](MemberSelector arm, const std::string& version, bool control_arm) {
+    ArmQuery q{std::move(arm), version, !control_arm, {}};
+    const auto wanted = gates_reading(l.spec, control_arm);
+    std::vector<std::optional<std::size_t>> metric_of(wanted.size());
+    for (std::size_t k = 0; k < wanted.size(); ++k) {
+      if (!wanted[k]) continue;
+      const std::string path = readings[k].metric_path();
+      auto it = std::find(q.metrics.begin(), q.metrics.end(), path);
+      metric_of[k] = static_cast<std::size_t>(it - q.metrics.begin());
+      if (it == q.metrics.end()) q.metrics.push_back(path);
+    }
+    return std::pair{std::move(q), std::move(metric_of)};
+  };
+  auto values_of = [&](const ArmCounts& counts, const std::vector<std::optional<std::size_t>>& metric_of) {
+    std::vector<std::vector<double>> values(metric_of.size());
+    for (std::size_t k = 0; k < metric_of.size(); ++k) {
+      if (!metric_of[k]) continue;
+      for (const auto& g : counts.values.at(*metric_of[k])) {
+        auto v = readings[k].of(g.keys[0] ? &*g.keys[0] : nullptr);
+        if (v) values[k].insert(values[k].end(), static_cast<std::size_t>(g.count), *v);
+      }
+      std::sort(values[k].begin(), values[k].end());
+    }
+    return values;
+  };
+
+  auto [canary_query, canary_metrics] = query_for(MemberSelector::wave_of(w, wave_name), target, false);
+  auto canary = deps_.backend.count_arm(l.name, canary_query);
   if (!canary) return std::nullopt;
-  auto control = deps_.backend.count_members(l.name, control_arm, "", census_paths);
+  auto [control_query, control_metrics] = query_for(MemberSelector::control_of(w), baseline, true);
+  auto control = deps_.backend.count_arm(l.name, control_query);
   if (!control) return std::nullopt;
 
   LookInputs in;
   const auto timeout = outcome_timeout(deps_.backend, l.spec);
-  for (const auto& g : *canary) {
+  for (const auto& g : canary->installs) {
     in.outcome.assigned += g.count;
     switch (outcome_of(string_key(g.keys[0]), string_key(g.keys[1]), target, dispatched, l.now, timeout)) {
       case DeviceOutcome::succeeded: in.outcome.succeeded += g.count; break;
@@ -402,71 +419,9 @@ std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std:
       case DeviceOutcome::in_progress: in.outcome.in_progress += g.count; break;
     }
   }
-  for (const auto& g : *control) in.has_control = in.has_control || g.count > 0;
-
-  const std::string& rollout = l.name;
-  auto& backend = deps_.backend;
-  // How many of an arm report health for `version`; nullopt when some of them do not name it.
-  auto reporting = [&](const std::vector<hub::GroupCount>& census, const MemberSelector& arm,
-                       const std::string& version) -> std::optional<std::int64_t> {
-    std::int64_t named = 0;
-    std::int64_t unnamed = 0;
-    for (const auto& g : census) {
-      if (string_key(g.keys[0]) != version || string_key(g.keys[1]) != "succeeded") continue;
-      if (!g.keys[2]) unnamed += g.count;
-      else if (g.keys[2]->is_string() && *g.keys[2] == version) named += g.count;
-    }
-    if (unnamed > 0) {
-      // Undefined health.version: no health at all (fine) or health from an older device agent.
-      auto legacy = backend.count_members(
-          rollout, arm,
-          fmt::format("{} = {} AND {} = 'succeeded' AND IS_OBJECT({}) AND NOT IS_DEFINED({})", k_ota_version,
-                      quoted(version), k_ota_state, k_health, k_health_version),
-          {});
-      if (!legacy) return std::nullopt;
-      for (const auto& g : *legacy)
-        if (g.count > 0) return std::nullopt;
-    }
-    return named;
-  };
-  auto canary_reporting = reporting(*canary, canary_arm, target);
-  if (!canary_reporting) return std::nullopt;
-  auto control_reporting = reporting(*control, control_arm, baseline);
-  if (!control_reporting) return std::nullopt;
-
-  std::vector<GateReading> readings;
-  for (const auto& g : l.spec.gates) readings.emplace_back(g);
-  auto read_arm = [&](const MemberSelector& arm, const std::string& version, std::int64_t reporting_devices,
-                      bool control_arm) -> std::optional<std::vector<std::vector<double>>> {
-    std::vector<std::vector<double>> values(l.spec.gates.size());
-    const auto wanted = gates_reading(l.spec, control_arm);
-    const std::string health_of = fmt::format("{} = {} AND {} = 'succeeded' AND {} = {}", k_ota_version,
-                                              quoted(version), k_ota_state, k_health_version, quoted(version));
-    // One count per metric, shared by the gates that read it.
-    std::map<std::string, std::vector<hub::GroupCount>> by_metric;
-    for (std::size_t k = 0; k < wanted.size(); ++k) {
-      if (!wanted[k] || reporting_devices == 0) continue;
-      const std::string path = readings[k].metric_path();
-      auto it = by_metric.find(path);
-      if (it == by_metric.end()) {
-        auto counted = backend.count_members(rollout, arm, health_of, {path});
-        if (!counted) return std::nullopt;
-        it = by_metric.emplace(path, std::move(*counted)).first;
-      }
-      for (const auto& g : it->second) {
-        auto v = readings[k].of(g.keys[0] ? &*g.keys[0] : nullptr);
-        if (v) values[k].insert(values[k].end(), static_cast<std::size_t>(g.count), *v);
-      }
-      std::sort(values[k].begin(), values[k].end());
-    }
-    return values;
-  };
-  auto canary_values = read_arm(canary_arm, target, *canary_reporting, false);
-  if (!canary_values) return std::nullopt;
-  auto control_values = read_arm(control_arm, baseline, *control_reporting, true);
-  if (!control_values) return std::nullopt;
-  in.canary_values = std::move(*canary_values);
-  in.control_values = std::move(*control_values);
+  in.has_control = control->members > 0;
+  in.canary_values = values_of(*canary, canary_metrics);
+  in.control_values = values_of(*control, control_metrics);
   return in;
 }
 

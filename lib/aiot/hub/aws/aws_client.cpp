@@ -870,6 +870,30 @@ bool AwsClient::index_unavailable(const AwsError& error) {
          error.code == "UnauthorizedException" || error.code == "AccessDeniedException";
 }
 
+std::optional<Buckets> AwsClient::try_buckets(const std::string& query, const std::string& field, int max_buckets) {
+  json body = {{"indexName", "AWS_Things"},
+               {"queryString", query},
+               {"aggregationField", field},
+               {"bucketsAggregationType", {{"termsAggregation", {{"maxBuckets", max_buckets}}}}}};
+  auto r = control_->send(control_request("POST", "/indices/buckets", {}, body.dump()), "GetBucketsAggregation");
+  if (r.status < 200 || r.status >= 300) {
+    auto error = parse_error(r);
+    if (index_unavailable(error) || error.code == "InvalidAggregationException") {
+      return std::nullopt;
+    }
+    throw to_error(r, "GetBucketsAggregation");
+  }
+  auto j = parse_body(r);
+  Buckets out;
+  out.total = j.value("totalCount", std::int64_t{0});
+  if (j.contains("buckets") && j["buckets"].is_array()) {
+    for (const auto& b : j["buckets"]) {
+      out.buckets.emplace_back(json_string(b, "keyValue"), b.value("count", std::int64_t{0}));
+    }
+  }
+  return out;
+}
+
 std::optional<std::vector<IndexedThing>> AwsClient::try_search_all(const std::string& query) {
   // Only the first page decides: an index that answered once and fails later is a failure to report.
   auto first = control_->send(search_index_request(query, {}, 100), "SearchIndex");

@@ -108,6 +108,12 @@ struct IndexPage {
   std::string next_token;
 };
 
+// GetBucketsAggregation: things counted by a field's value (terms aggregation, most frequent first).
+struct Buckets {
+  std::int64_t total = 0;  // things the query matches, with or without the field
+  std::vector<std::pair<std::string, std::int64_t>> buckets;  // keyValue (as AWS renders it), count
+};
+
 struct Certificate {
   std::string arn;
   std::string id;   // AWS: the SHA-256 of the DER certificate, lower-case hex
@@ -243,6 +249,10 @@ class AwsClient {
   // fleet indexing off (ResourceNotFoundException, 404), the index still building
   // (IndexNotReadyException), or SearchIndex not allowed for these credentials (401/403).
   static bool index_unavailable(const AwsError& error);
+  // GetBucketsAggregation (POST /indices/buckets) on AWS_Things with a terms aggregation of at most
+  // max_buckets (AWS: 1..10,000) buckets; nullopt when the index cannot answer (index_unavailable)
+  // or cannot aggregate this field (InvalidAggregationException: not an indexed custom field).
+  std::optional<Buckets> try_buckets(const std::string& query, const std::string& field, int max_buckets = 10000);
   // The {desired, reported} of a named shadow in an indexed thing ("" = the classic shadow), or
   // null when the index holds no such shadow: callers need not know the wire's nesting.
   static json named_shadow_state(const IndexedThing& t, const std::string& shadow_name);
