@@ -76,11 +76,12 @@ bool same_content(const Device& existing, const Device& wanted);
 struct ListOptions {
   std::string where;  // query condition (hub/query.hpp); empty = all
   std::size_t limit = 0;  // 0 = no limit
-  // What the caller reads of each device: a hub may leave the tags or the desired properties empty
-  // when they are not wanted (a rollout's gate looks judge reports only; its dispatches need no
-  // tags), or fill them anyway when they cost nothing extra.
+  // What the caller reads of each device: a hub may leave the tags, the desired or the reported
+  // properties empty when they are not wanted (a rollout's gate looks judge reports only; its
+  // dispatches need no tags), or fill them anyway when they cost nothing extra.
   bool with_tags = true;
   bool with_desired = true;
+  bool with_reported = true;  // a dispatch without an in-flight limit reads no reports
 };
 
 // One group of a grouped count (Registry::count_by): the values of the grouped paths, in order

@@ -132,7 +132,10 @@ class RegistryBackend final : public Backend {
 
   std::vector<hub::Device> members(const std::string& rollout, const MemberSelector& selector) override {
     return hub_.registry().list(
-        {.where = member_condition(rollout, selector), .with_tags = selector.with_tags, .with_desired = selector.with_desired});
+        {.where = member_condition(rollout, selector),
+         .with_tags = selector.with_tags,
+         .with_desired = selector.with_desired,
+         .with_reported = selector.with_reported});
   }
 
   // Grouped counts (hub::Registry::count_by: one IoT Hub aggregation query, one SQL query): the

@@ -47,6 +47,7 @@ struct MemberSelector {
   std::string wave;            // wave: its name
   bool with_tags = true;       // what the caller reads of the members (hub::ListOptions)
   bool with_desired = true;
+  bool with_reported = true;
   static MemberSelector everyone() { return {}; }
   static MemberSelector wave_of(std::size_t index, std::string name) { return {Kind::wave, index, std::move(name)}; }
   static MemberSelector control_of(std::size_t index) { return {Kind::control, index, {}}; }
@@ -58,6 +59,11 @@ struct MemberSelector {
   // The members' tags are not read (dispatches).
   MemberSelector without_tags() && {
     with_tags = false;
+    return std::move(*this);
+  }
+  // Nor their reports (a dispatch with no in-flight limit).
+  MemberSelector without_reports() && {
+    with_reported = false;
     return std::move(*this);
   }
 };

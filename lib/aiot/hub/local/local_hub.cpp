@@ -195,7 +195,8 @@ const char* const k_columns =
     "generation_id, created_ms, updated_ms";
 
 // Tags and desired are parsed only when wanted (ListOptions::with_tags, with_desired).
-Device read_device(const Stmt& s, JsonColumnParser& parser, bool with_tags = true, bool with_desired = true) {
+Device read_device(const Stmt& s, JsonColumnParser& parser, bool with_tags = true, bool with_desired = true,
+                   bool with_reported = true) {
   Device d;
   d.id = s.text(0);
   d.enabled = s.text(1) == "enabled";
@@ -207,7 +208,7 @@ Device read_device(const Stmt& s, JsonColumnParser& parser, bool with_tags = tru
   if (with_tags) d.tags = parser.parse(s.view(9));
   if (with_desired) d.desired = parser.parse(s.view(10));
   d.desired_version = s.integer(11);
-  d.reported = parser.parse(s.view(12));
+  if (with_reported) d.reported = parser.parse(s.view(12));
   d.reported_version = s.integer(13);
   d.version = s.integer(14);
   d.etag = etag_for(s.integer(15));
@@ -475,7 +476,8 @@ std::vector<Device> LocalHub::list(const ListOptions& options) {
   Stmt s = db_->sql.prepare(sql);
   for (size_t i = 0; i < params.size(); ++i) bind_json(s, static_cast<int>(i + 1), params[i]);
   std::vector<Device> out;
-  while (s.step()) out.push_back(read_device(s, db_->parser, options.with_tags, options.with_desired));
+  while (s.step())
+    out.push_back(read_device(s, db_->parser, options.with_tags, options.with_desired, options.with_reported));
   return out;
 }
 
