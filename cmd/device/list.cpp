@@ -4,6 +4,7 @@
 
 #include "aiot/context.hpp"
 #include "aiot/hub/hub.hpp"
+#include "aiot/hub/query.hpp"
 #include "cli/common.hpp"
 #include "device/columns.hpp"
 #include "device/verbs.hpp"
@@ -33,9 +34,7 @@ std::string tag_condition(const std::string& where, const std::vector<std::strin
   std::string cond = where;
   auto tags = parse_tags(tag_flags, "--tag");
   for (auto& [k, v] : tags.items()) {
-    std::string quoted;
-    for (char c : v.get<std::string>()) quoted += (c == '\'') ? std::string("''") : std::string(1, c);
-    std::string term = "tags." + k + " = '" + quoted + "'";
+    std::string term = "tags." + k + " = " + hub::query::quote_literal(v.get<std::string>());
     cond = cond.empty() ? term : "(" + cond + ") AND " + term;
   }
   return cond;

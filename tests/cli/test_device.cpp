@@ -206,3 +206,13 @@ TEST_CASE("device count: groups by property paths as the listing does, most devi
   CHECK(bad.err.find("query:1:") != std::string::npos);
   CHECK(bad.out.empty());
 }
+
+TEST_CASE("device list/count --tag: values with quotes and backslashes match as written") {
+  Harness h;
+  REQUIRE(h.run({"device", "register", "cam-1", "--tag", "path=C:\\models\\it's"}).code == 0);
+  REQUIRE(h.run({"device", "register", "cam-2", "--tag", "path=C:\\models"}).code == 0);
+  auto listed = json::parse(h.run({"device", "list", "--tag", "path=C:\\models\\it's", "-o", "json"}).out);
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0]["deviceId"] == "cam-1");
+  CHECK(json::parse(h.run({"device", "count", "--tag", "path=C:\\models", "-o", "json"}).out)[0]["count"] == 1);
+}

@@ -1324,6 +1324,40 @@ class AwsEmulator {
     return t;
   }
 
+  // A Fleet Indexing query and the things it can match: the members of the groups it confines
+  // itself to (ThingQuery::candidate_groups), else every device. Candidates are read in name order,
+  // in chunks after a cursor, so a page costs its own things, not the whole group or hub.
+  struct IndexQuery {
+    awsx::ThingQuery query;
+    bool every_device = true;
+    std::vector<std::string> groups;  // the existing groups named, when !every_device
+    bool may_match() const { return every_device || !groups.empty(); }
+  };
+  static constexpr std::size_t k_candidate_chunk = 256;
+
+  IndexQuery index_query(const std::string& text) {
+    std::optional<awsx::ThingQuery> parsed;
+    try {
+      parsed = awsx::ThingQuery::parse(text);
+    } catch (const awsx::InvalidQuery& e) {
+      fail(400, "InvalidQueryException", e.what());
+    }
+    IndexQuery q{std::move(*parsed), true, {}};
+    const auto wanted = q.query.candidate_groups();
+    q.every_device = wanted.empty();
+    for (const auto& g : q.every_device ? std::vector<awsx::GroupRow>{} : store_->groups()) {
+      if (std::find(wanted.begin(), wanted.end(), str::to_lower(g.name)) != wanted.end()) {
+        q.groups.push_back(g.name);
+      }
+    }
+    return q;
+  }
+
+  std::vector<std::string> candidates_after(const IndexQuery& q, const std::string& cursor) {
+    return q.every_device ? store_->device_ids_after(cursor, k_candidate_chunk)
+                          : store_->members_after(q.groups, cursor, k_candidate_chunk);
+  }
+
   json search_index(const HttpRequest& req, const Caller&) {
     json body = parse_body(req);
     const std::string index = body.contains("indexName") ? text_field(body, "indexName") : "AWS_Things";
@@ -1354,29 +1388,12 @@ class AwsEmulator {
         invalid("the nextToken is not valid");
       }
     }
-    std::optional<awsx::ThingQuery> query;
-    try {
-      query = awsx::ThingQuery::parse(query_text);
-    } catch (const awsx::InvalidQuery& e) {
-      fail(400, "InvalidQueryException", e.what());
-    }
-    // Candidates in name order, read in chunks after the token: the members of the groups the query
-    // confines it to, else every device. A page costs its own things, not the whole group or hub.
-    std::vector<std::string> groups;
-    const auto wanted = query->candidate_groups();
-    if (!wanted.empty()) {
-      for (const auto& g : store_->groups()) {
-        if (std::find(wanted.begin(), wanted.end(), str::to_lower(g.name)) != wanted.end()) {
-          groups.push_back(g.name);
-        }
-      }
-    }
-    constexpr std::size_t k_chunk = 256;
+    const IndexQuery query = index_query(query_text);
     json things = json::array();
     std::string cursor = after;
     bool more = false;
-    while (!more && (wanted.empty() || !groups.empty())) {
-      auto batch = wanted.empty() ? store_->device_ids_after(cursor, k_chunk) : store_->members_after(groups, cursor, k_chunk);
+    while (!more && query.may_match()) {
+      auto batch = candidates_after(query, cursor);
       for (const auto& name : batch) {
         if (static_cast<int>(things.size()) >= page_size) {
           more = true;  // a candidate is left for the next page
@@ -1384,7 +1401,7 @@ class AwsEmulator {
         }
         cursor = name;
         auto t = indexed_thing(name);
-        if (!t || !query->matches(*t)) {
+        if (!t || !query.query.matches(*t)) {
           continue;
         }
         if (t->contains("shadow")) {
@@ -1392,7 +1409,7 @@ class AwsEmulator {
         }
         things.push_back(std::move(*t));
       }
-      if (batch.size() < k_chunk) {
+      if (batch.size() < k_candidate_chunk) {
         break;  // no more candidates
       }
       more = more || static_cast<int>(things.size()) >= page_size;
@@ -1432,29 +1449,16 @@ class AwsEmulator {
       }
       max_buckets = terms["maxBuckets"].get<int>();
     }
-    std::optional<awsx::ThingQuery> query;
-    try {
-      query = awsx::ThingQuery::parse(query_text);
-    } catch (const awsx::InvalidQuery& e) {
-      fail(400, "InvalidQueryException", e.what());
-    }
-    std::vector<std::string> groups;
-    const auto wanted = query->candidate_groups();
-    for (const auto& g : store_->groups()) {
-      if (std::find(wanted.begin(), wanted.end(), str::to_lower(g.name)) != wanted.end()) {
-        groups.push_back(g.name);
-      }
-    }
-    constexpr std::size_t k_chunk = 256;
+    const IndexQuery query = index_query(query_text);
     std::int64_t total = 0;
     std::map<std::string, std::int64_t> counts;
     std::string cursor;
-    while (wanted.empty() || !groups.empty()) {
-      auto batch = wanted.empty() ? store_->device_ids_after(cursor, k_chunk) : store_->members_after(groups, cursor, k_chunk);
+    while (query.may_match()) {
+      auto batch = candidates_after(query, cursor);
       for (const auto& name : batch) {
         cursor = name;
         auto t = indexed_thing(name);
-        if (!t || !query->matches(*t)) {
+        if (!t || !query.query.matches(*t)) {
           continue;
         }
         ++total;
@@ -1462,7 +1466,7 @@ class AwsEmulator {
           ++counts[v];
         }
       }
-      if (batch.size() < k_chunk) {
+      if (batch.size() < k_candidate_chunk) {
         break;
       }
     }

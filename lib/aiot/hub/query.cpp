@@ -1352,6 +1352,8 @@ std::string Query::to_sql(std::vector<nlohmann::json>& params) const {
 
 std::string Query::to_string() const { return root_ == nullptr ? std::string() : print(*root_); }
 
+std::string quote_literal(std::string_view s) { return quote(std::string(s)); }
+
 std::string Aggregation::to_string() const {
   std::string out = "SELECT ";
   for (std::size_t i = 0; i < group_by.size(); ++i) {

@@ -39,6 +39,9 @@ class Query {
   std::unique_ptr<Node> root_;
 };
 
+// A string literal of the language: 'it''s' (quotes doubled, backslashes escaped).
+std::string quote_literal(std::string_view s);
+
 // A grouped count, the one aggregation IoT Hub's twin queries and the local engine share:
 //   SELECT properties.reported.aiot.ota.state AS state, COUNT() AS n FROM devices
 //   WHERE tags.ring = 'canary' GROUP BY properties.reported.aiot.ota.state

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "aiot/core/error.hpp"
+#include "aiot/hub/query.hpp"
 #include "aiot/hub/aws/aws_provider.hpp"
 #include "aiot/rollout/aws_backend.hpp"
 
@@ -149,7 +150,7 @@ class RegistryBackend final : public Backend {
     auto& registry = hub_.registry();
     if (!registry.prefers_counts()) return std::nullopt;  // the local engine: reading members is faster
     const std::string members = member_condition(rollout, q.arm);
-    const std::string version = quote_literal(q.version);
+    const std::string version = hub::query::quote_literal(q.version);
     ArmCounts out;
     std::int64_t unnamed = 0;  // run the version, installed, health without a version (or no health)
     std::map<std::pair<std::string, std::string>, std::int64_t> installs;
@@ -196,12 +197,6 @@ class RegistryBackend final : public Backend {
   }
 
  private:
-  static std::string quote_literal(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) out += c == '\'' ? std::string("''") : c == '\\' ? std::string("\\\\") : std::string(1, c);
-    return out + "'";
-  }
-
   static std::string member_condition(const std::string& rollout, const MemberSelector& selector) {
     std::string cond = fmt::format("IS_DEFINED(tags.aiot.rollouts.{})", rollout);
     if (auto where = selector_condition(rollout, selector); !where.empty()) cond += " AND (" + where + ")";

@@ -485,16 +485,6 @@ Error bulk_item_error(const BulkItem& item, std::string_view context) {
   }
 }
 
-std::string quote_literal(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "''";
-    else if (c == '\\') out += "\\\\";
-    else out += c;
-  }
-  return out + "'";
-}
-
 std::string device_query_text(std::string_view where) {
   auto condition = query::Query::parse(where).to_string();
   return condition.empty() ? "SELECT * FROM devices" : "SELECT * FROM devices WHERE " + condition;

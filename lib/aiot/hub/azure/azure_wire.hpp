@@ -13,6 +13,7 @@
 #include "aiot/http/client.hpp"
 #include "aiot/http/transport.hpp"
 #include "aiot/hub/hub.hpp"
+#include "aiot/hub/query.hpp"
 
 namespace aiot::hub::azure {
 
@@ -140,6 +141,6 @@ Error bulk_item_error(const BulkItem& item, std::string_view context);
 // condition or a whole SELECT). Throws Error::usage for bad syntax, like the local hub.
 std::string device_query_text(std::string_view where);
 // A query-language string literal: 'it''s'.
-std::string quote_literal(std::string_view s);
+using query::quote_literal;
 
 }  // namespace aiot::hub::azure
