@@ -28,9 +28,7 @@ std::vector<std::string> names_of(const std::vector<hub::query::PropertyPath>& p
   std::vector<std::string> names;
   std::set<std::string> taken{"count"};
   for (const auto& p : paths) {
-    std::string text = p.to_string();
-    std::string name = text.substr(text.find_last_of(".[") == std::string::npos ? 0 : text.find_last_of(".[") + 1);
-    if (!name.empty() && name.front() == '\'') name = name.substr(1, name.size() - 3);  // tags['odd key']
+    const std::string name = p.last_name();
     std::string unique = name;
     for (int i = 2; taken.count(unique); ++i) unique = fmt::format("{}_{}", name, i);
     taken.insert(unique);
@@ -52,7 +50,6 @@ int run_count(const CountOptions& o, Context& ctx) {
   std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) {
     return a.count != b.count ? a.count > b.count : a.keys < b.keys;
   });
-  if (canonical.empty() && groups.empty()) groups.push_back({{}, 0});
   const auto names = names_of(paths);
   auto rows = nlohmann::json::array();
   for (const auto& g : groups) {

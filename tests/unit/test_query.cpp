@@ -666,6 +666,9 @@ TEST_CASE("query: PropertyPath reads twins as conditions do") {
   CHECK(*PropertyPath::parse("deviceId").find(twin) == "d1");
   CHECK(PropertyPath::parse("tags.nope.x").find(twin) == nullptr);
   CHECK(PropertyPath::parse("properties.reported.aiot['ota'].version").to_string() == "properties.reported.aiot.ota.version");
+  CHECK(PropertyPath::parse("properties.reported.aiot.ota.version").last_name() == "version");
+  CHECK(PropertyPath::parse("tags['a.b']").last_name() == "a.b");  // a dot inside a quoted name
+  CHECK(PropertyPath::parse("deviceId").last_name() == "deviceId");
   CHECK_THROWS_AS(PropertyPath::parse("tags.a = 1"), aiot::Error);
   CHECK_THROWS_AS(PropertyPath::parse("nope.a"), aiot::Error);
 }

@@ -145,6 +145,7 @@ std::vector<GroupCount> Registry::count_by(const std::string& where, const std::
     }
     ++groups[std::move(key)];
   }
+  if (paths.empty() && groups.empty()) groups[{}] = 0;  // without paths: the total, zero included
   std::vector<GroupCount> out;
   out.reserve(groups.size());
   for (auto& [key, n] : groups) out.push_back({key, n});

@@ -341,6 +341,10 @@ void assign_sql_source(Path& p) {
 
 std::string path_text(const Path& p);
 
+// The path's last name ("version" of properties.reported.aiot.ota.version): an aggregation's
+// default alias.
+std::string last_name(const Path& p) { return p.segments.empty() ? path_text(p) : p.segments.back(); }
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text), lexer_(text) { advance(); }
@@ -351,52 +355,42 @@ class Parser {
     if (tok_.kind == Tok::end) {
       return nullptr;
     }
+    std::unique_ptr<Node> root;
     if (is_keyword("SELECT")) {
       advance();
-      const char* after_from = "expected FROM after 'SELECT *'";
       if (tok_.kind == Tok::star) {
-        star_ = true;
         advance();
+        expect_keyword("FROM", "expected FROM after 'SELECT *'");
       } else if (aggregation == nullptr) {
         error("expected '*' after SELECT (COUNT() and GROUP BY are for aggregations, not listings)");
       } else {
         parse_select_list(*aggregation);
-        after_from = "expected FROM after the SELECT list";
+        expect_keyword("FROM", "expected FROM after the SELECT list");
       }
-      expect_keyword("FROM", after_from);
       expect_keyword("DEVICES", "expected 'devices' after FROM");
-      const bool aggregating = aggregation != nullptr && !star_;
-      std::unique_ptr<Node> root;
-      if (tok_.kind != Tok::end && !(aggregating && is_keyword("GROUP"))) {
-        expect_keyword("WHERE", aggregating ? "expected WHERE, GROUP BY or the end of the query after 'FROM devices'"
-                                            : "expected WHERE or the end of the query after 'FROM devices'");
+      if (tok_.kind != Tok::end && !(select_list_ && is_keyword("GROUP"))) {
+        expect_keyword("WHERE", select_list_ ? "expected WHERE, GROUP BY or the end of the query after 'FROM devices'"
+                                             : "expected WHERE or the end of the query after 'FROM devices'");
         if (tok_.kind == Tok::end) {
           error("expected a condition after WHERE");
         }
         root = parse_or();
-        if (tok_.kind == Tok::rparen) {
-          error("unmatched ')'");
-        }
       }
-      if (aggregating && is_keyword("GROUP")) {
-        parse_group_by(*aggregation);
-      }
-      if (tok_.kind != Tok::end) {
-        error(fmt::format("unexpected {} after the end of a condition (join conditions with AND or OR)",
-                          describe(tok_)));
-      }
-      if (aggregating) {
-        check_grouping(*aggregation);
-      }
-      return root;
+    } else {
+      root = parse_or();
     }
-    auto root = parse_or();
     if (tok_.kind == Tok::rparen) {
       error("unmatched ')'");
+    }
+    if (select_list_ && is_keyword("GROUP")) {
+      parse_group_by(*aggregation);
     }
     if (tok_.kind != Tok::end) {
       error(fmt::format("unexpected {} after the end of a condition (join conditions with AND or OR)",
                         describe(tok_)));
+    }
+    if (select_list_) {
+      check_grouping(*aggregation);
     }
     return root;
   }
@@ -435,9 +429,8 @@ class Parser {
         a.count_alias = parse_alias("count");
       } else if (tok_.kind == Tok::ident) {
         Path p = parse_path();
-        std::string last = p.segments.empty() ? path_text(p) : p.segments.back();
         selected_.emplace_back(path_text(p), at);
-        a.aliases.push_back(parse_alias(last));
+        a.aliases.push_back(parse_alias(last_name(p)));
       } else {
         error(fmt::format("expected COUNT() or a property path in the SELECT list, found {}", describe(tok_)));
       }
@@ -507,8 +500,7 @@ class Parser {
   std::vector<std::pair<std::string, std::size_t>> selected_;  // canonical path, offset
 
  public:
-  bool star_ = false;         // SELECT *
-  bool select_list_ = false;  // SELECT with a list (an aggregation)
+  bool select_list_ = false;  // SELECT with a list (an aggregation), not SELECT *
 
   void advance() { tok_ = lexer_.next(); }
 
@@ -1411,5 +1403,7 @@ std::pair<std::string, std::string> PropertyPath::to_sql(std::vector<nlohmann::j
 }
 
 std::string PropertyPath::to_string() const { return path_text(path_->path); }
+
+std::string PropertyPath::last_name() const { return aiot::hub::query::last_name(path_->path); }
 
 }  // namespace aiot::hub::query

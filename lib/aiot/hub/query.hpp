@@ -77,6 +77,8 @@ class PropertyPath {
   // the expressions (type first).
   std::pair<std::string, std::string> to_sql(std::vector<nlohmann::json>& params) const;
   std::string to_string() const;
+  // Its last name ("version"; "odd key" of tags['odd key']), an aggregation's default alias.
+  std::string last_name() const;
 
  private:
   std::unique_ptr<PathBox> path_;

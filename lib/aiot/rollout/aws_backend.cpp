@@ -477,8 +477,8 @@ class AwsRolloutBackend final : public Backend {
   // The canary's installs from its wave job's counters (DescribeJob jobProcessDetails), in the
   // device contract's terms; members without a finished execution are in progress. nullopt when
   // the wave has more than one job for the version (then executions decide per device).
-  std::optional<std::vector<hub::GroupCount>> job_installs(const std::string& rollout, const ArmQuery& q,
-                                                           std::int64_t members) {
+  std::optional<std::vector<InstallCount>> job_installs(const std::string& rollout, const ArmQuery& q,
+                                                       std::int64_t members) {
     std::vector<const ra::JobEntry*> wave_jobs;
     auto jobs = read_jobs(rollout).first;
     for (const auto& j : jobs)
@@ -499,12 +499,11 @@ class AwsRolloutBackend final : public Backend {
       failed = count("numberOfFailedThings") + count("numberOfRejectedThings");
       timed_out = count("numberOfTimedOutThings");
     }
-    const json v = q.version;
-    std::vector<hub::GroupCount> out;
-    if (succeeded > 0) out.push_back({{v, json("succeeded")}, succeeded});
-    if (failed > 0) out.push_back({{v, json("failed")}, failed});
-    if (timed_out > 0) out.push_back({{v, json("timed_out")}, timed_out});
-    if (const auto rest = members - succeeded - failed - timed_out; rest > 0) out.push_back({{std::nullopt, std::nullopt}, rest});
+    std::vector<InstallCount> out;
+    if (succeeded > 0) out.push_back({q.version, "succeeded", succeeded});
+    if (failed > 0) out.push_back({q.version, "failed", failed});
+    if (timed_out > 0) out.push_back({q.version, "timed_out", timed_out});
+    if (const auto rest = members - succeeded - failed - timed_out; rest > 0) out.push_back({{}, {}, rest});
     return out;
   }
 

@@ -164,10 +164,7 @@ class RegistryBackend final : public Backend {
       else if (*g.keys[2] == q.version) out.reporting += g.count;
     }
     if (q.installs)
-      for (const auto& [key, n] : installs)
-        out.installs.push_back({{key.first.empty() ? std::nullopt : std::optional<json>(key.first),
-                                 key.second.empty() ? std::nullopt : std::optional<json>(key.second)},
-                                n});
+      for (const auto& [key, n] : installs) out.installs.push_back({key.first, key.second, n});
     if (unnamed > 0) {
       // No health at all is fine; health from an agent that does not name its version is judged
       // by its timestamps, which only the twins have.

@@ -129,11 +129,16 @@ struct ArmQuery {
   std::vector<std::string> metrics;  // distinct query-language paths ("properties.reported.aiot.health.x")
 };
 
+// Members of an arm by their reported ota.version and ota.state ("" when not reported).
+struct InstallCount {
+  std::string version;
+  std::string state;
+  std::int64_t count = 0;
+};
+
 struct ArmCounts {
   std::int64_t members = 0;
-  // installs: members by (reported ota.version, ota.state); a member with no install report has
-  // empty keys. Only when ArmQuery::installs.
-  std::vector<hub::GroupCount> installs;
+  std::vector<InstallCount> installs;  // only when ArmQuery::installs
   // Members that run `version`, report ota.state succeeded and health measured on `version`.
   std::int64_t reporting = 0;
   // Per metric (ArmQuery::metrics order): those reporting members counted by the metric's value.

@@ -308,10 +308,6 @@ struct Controller::LookInputs {
 
 namespace {
 
-std::string string_key(const std::optional<json>& key) {
-  return key && key->is_string() ? key->get<std::string>() : std::string();
-}
-
 // Which gates read per-device values from an arm (outcome gates read none; the control arm
 // is read only by the baseline comparisons).
 std::vector<bool> gates_reading(const RolloutSpec& spec, bool control_arm) {
@@ -325,8 +321,9 @@ std::vector<bool> gates_reading(const RolloutSpec& spec, bool control_arm) {
 }  // namespace
 
 // Every member's twin: reports_health_for and GateReading per device.
-Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const std::string& target, const std::string& baseline,
-                                     TimePoint dispatched) {
+Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const std::vector<GateReading>& readings,
+                                                 const std::string& target, const std::string& baseline,
+                                                 TimePoint dispatched) {
   const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
   LookInputs in;
   // Gates judge reports only: the hub may leave the members' tags and desired state out.
@@ -346,8 +343,6 @@ Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const
   };
   // Every gate's per-device values, reading each device once for all gates (device-major: a
   // twin is visited while it is in cache instead of once per gate, a fifth of a big look).
-  std::vector<GateReading> readings;
-  for (const auto& g : l.spec.gates) readings.emplace_back(g);
   auto read_arm = [&](const std::vector<const hub::Device*>& arm, bool control_arm) {
     std::vector<std::vector<double>> values(l.spec.gates.size());
     const auto wanted = gates_reading(l.spec, control_arm);
@@ -369,11 +364,11 @@ Controller::LookInputs Controller::member_inputs(Loaded& l, std::size_t w, const
 // tables of each metric among the members that report health for the arm's version. The
 // requests stay the same whatever the wave size (the groups are versions, states and distinct
 // metric values). nullopt when the backend cannot count an arm (then the twins are read).
-std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std::size_t w, const std::string& target,
-                                                                 const std::string& baseline, TimePoint dispatched) {
+std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std::size_t w,
+                                                                 const std::vector<GateReading>& readings,
+                                                                 const std::string& target, const std::string& baseline,
+                                                                 TimePoint dispatched) {
   const auto& wave_name = l.s()["waves"][w]["name"].get<std::string>();
-  std::vector<GateReading> readings;
-  for (const auto& g : l.spec.gates) readings.emplace_back(g);
   // The distinct metrics an arm's gates read, and which of them each gate reads.
   auto query_for = [&](MemberSelector arm, const std::string& version, bool control_arm) {
     ArmQuery q{std::move(arm), version, !control_arm, {}};
@@ -412,7 +407,7 @@ std::optional<Controller::LookInputs> Controller::counted_inputs(Loaded& l, std:
   const auto timeout = outcome_timeout(deps_.backend, l.spec);
   for (const auto& g : canary->installs) {
     in.outcome.assigned += g.count;
-    switch (outcome_of(string_key(g.keys[0]), string_key(g.keys[1]), target, dispatched, l.now, timeout)) {
+    switch (outcome_of(g.version, g.state, target, dispatched, l.now, timeout)) {
       case DeviceOutcome::succeeded: in.outcome.succeeded += g.count; break;
       case DeviceOutcome::failed: in.outcome.failed += g.count; break;
       case DeviceOutcome::timed_out: in.outcome.timed_out += g.count; break;
@@ -430,8 +425,10 @@ json Controller::evaluate_gates(Loaded& l, std::size_t w) {
   std::string target = l.s()["artifact"].value("version", std::string());
   std::string baseline = l.s()["baseline"].value("version", std::string());
   TimePoint dispatched = parse_ts(l.s()["waves"][w]["dispatchedAt"]);
-  auto counted = counted_inputs(l, w, target, baseline, dispatched);
-  const LookInputs in = counted ? std::move(*counted) : member_inputs(l, w, target, baseline, dispatched);
+  std::vector<GateReading> readings;
+  for (const auto& g : l.spec.gates) readings.emplace_back(g);
+  auto counted = counted_inputs(l, w, readings, target, baseline, dispatched);
+  const LookInputs in = counted ? std::move(*counted) : member_inputs(l, w, readings, target, baseline, dispatched);
   const auto& canary_values = in.canary_values;
   const auto& control_values = in.control_values;
   std::int64_t looks = looks_in_wave(l.spec, spec_wave);

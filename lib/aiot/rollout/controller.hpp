@@ -24,6 +24,8 @@
 
 namespace aiot::rollout {
 
+class GateReading;  // gate_inputs.hpp
+
 struct ControllerDeps {
   Backend& backend;
   std::function<TimePoint()> hub_now;        // the hub's clock (simulated on a simulated local hub)
@@ -93,10 +95,13 @@ class Controller {
   StepResult act_on_verdict(Loaded& l, std::size_t wave);
   json evaluate_gates(Loaded& l, std::size_t wave);
   struct LookInputs;
-  LookInputs member_inputs(Loaded& l, std::size_t wave, const std::string& target, const std::string& baseline,
-                           TimePoint dispatched);
-  std::optional<LookInputs> counted_inputs(Loaded& l, std::size_t wave, const std::string& target,
-                                           const std::string& baseline, TimePoint dispatched);
+  // The gate inputs of a look, from every member (member_inputs) or from counts (counted_inputs,
+  // nullopt when the backend cannot count); `readings` has one entry per gate of the spec.
+  LookInputs member_inputs(Loaded& l, std::size_t wave, const std::vector<GateReading>& readings,
+                           const std::string& target, const std::string& baseline, TimePoint dispatched);
+  std::optional<LookInputs> counted_inputs(Loaded& l, std::size_t wave, const std::vector<GateReading>& readings,
+                                           const std::string& target, const std::string& baseline,
+                                           TimePoint dispatched);
 
   ControllerDeps deps_;
 };

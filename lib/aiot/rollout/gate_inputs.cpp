@@ -209,12 +209,6 @@ std::optional<double> per_device_value(const json* value, const std::string& per
   return aggregate_values(samples, parse_aggregate(per_device.empty() ? "median" : per_device));
 }
 
-std::optional<double> metric_value(const hub::Device& d, const std::string& path) {
-  const json* v = metric_node(d, path);
-  if (!v || !v->is_number()) return std::nullopt;
-  return v->get<double>();
-}
-
 GateReading::GateReading(const GateSpec& g) : type_(g.type) {
   switch (g.type) {
     case GateType::outcome: break;

@@ -28,10 +28,6 @@ DeviceOutcome outcome_of(const std::string& version, const std::string& state, c
 OutcomeCounts count_outcomes(const std::vector<hub::Device>& canary, const std::string& target_version,
                              TimePoint dispatched_at, TimePoint now, std::chrono::milliseconds install_timeout);
 
-// A per-device number at a twin path such as "reported.aiot.health.latency_p95_ms" (also with the
-// "properties." prefix); nullopt when absent or not a number.
-std::optional<double> metric_value(const hub::Device& d, const std::string& path);
-
 // A gate's metric as a path of the query language: "reported.x" is "properties.reported.x".
 std::string twin_path(const std::string& metric);
 
@@ -49,7 +45,7 @@ std::optional<double> per_device_value(const json* value, const std::string& per
 
 // What a threshold, proportion or distribution gate reads from one device, prepared once per gate
 // (the metric path split, the event's condition parsed), so that a look can read each device once
-// for all its gates while the device's twin is in cache. Reads metric_value (threshold), the
+// for all its gates while the device's twin is in cache. Reads the metric's number (threshold), the
 // event "<metric> <op> <number>" as 1 or 0 (proportion; nullopt when the metric is absent, a
 // malformed event is Error::usage) and per_device_value (distribution); outcome gates read nothing.
 class GateReading {

@@ -522,9 +522,9 @@ std::vector<GroupCount> LocalHub::count_by(const std::string& where, const std::
       else if (type == "text") g.keys.emplace_back(json(s.text(v)));
       else g.keys.emplace_back(json::parse(s.view(v)));  // array, object: JSON text
     }
-    // A query with no grouping over no devices still answers one row: zero.
+    // Without GROUP BY the one row is the total, zero included; grouped, SQLite has no empty groups.
     g.count = s.integer(2 * n);
-    if (g.count > 0) out.push_back(std::move(g));
+    out.push_back(std::move(g));
   }
   return out;
 }
