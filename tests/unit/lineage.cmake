@@ -2,6 +2,7 @@
 target_sources(aiot_tests PRIVATE unit/test_lineage_readers.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_sketch.cpp unit/test_lineage_drift.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_checks.cpp unit/test_lineage_ledger.cpp)
+target_sources(aiot_tests PRIVATE unit/test_lineage_window_stats.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_openlineage.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_audit.cpp)
 target_sources(aiot_tests PRIVATE unit/test_lineage_readers_sim.cpp)

@@ -1,6 +1,7 @@
 // Every audit check on small hand-built record batches, with exact expected counts.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -332,6 +333,31 @@ TEST_CASE("OUT001: Hampel flags a spike, not the noise around it") {
   CHECK(c.result(Check::OUT001).examples.at(0).offset == 3000);
   CHECK(c.result(Check::OUT001).outcome() == Outcome::warn);  // 1 of 60 values: 1.7 % > 1 %
   CHECK(c.result(Check::OUT001).denominator == 60);
+}
+
+TEST_CASE("OUT001: a field in few records still names its spike's record exactly") {
+  // "rain" comes every 5th record: its 31-value window spans 151 records, more than the device's
+  // ring of recent records holds, so the window's records are kept beside it; "temp" comes in every
+  // record. Each has one spike; the examples and runs must name the spike's own record.
+  Batch b;
+  for (int i = 0; i < 400; ++i) {
+    std::vector<Val> v{num("temp", 20 + std::sin(i * 0.7) + (i == 123 ? 40 : 0))};
+    if (i % 5 == 0) v.push_back(num("rain", 3 + std::cos(i * 0.3) + (i == 250 ? 50 : 0)));
+    b.add("dev-1", k_t0 + i * k_min, k_t0 + i * k_min, v);
+  }
+  Setup run;
+  run.policy.defaults.enabled[index(Check::STK001)] = false;
+  auto c = run.check(b.b);
+  const auto& r = c.result(Check::OUT001);
+  CHECK(count(c, Check::OUT001) == 2);
+  REQUIRE(r.examples.size() == 2);
+  REQUIRE(r.runs.size() == 2);
+  std::vector<std::uint64_t> offsets{r.examples[0].offset, r.examples[1].offset};
+  std::sort(offsets.begin(), offsets.end());
+  CHECK(offsets == std::vector<std::uint64_t>{12300, 25000});
+  std::vector<std::int64_t> starts{r.runs[0].start_ms, r.runs[1].start_ms};
+  std::sort(starts.begin(), starts.end());
+  CHECK(starts == std::vector<std::int64_t>{k_t0 + 123 * k_min, k_t0 + 250 * k_min});
 }
 
 TEST_CASE("REG001, REG002, ATT001, ATT002 against a hand-made ledger") {

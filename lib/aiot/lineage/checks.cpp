@@ -17,6 +17,7 @@
 #include "aiot/lineage/drift.hpp"
 #include "aiot/lineage/profile.hpp"
 #include "aiot/lineage/sketch.hpp"
+#include "aiot/lineage/window_stats.hpp"
 
 namespace aiot::lineage {
 
@@ -30,6 +31,9 @@ constexpr std::size_t k_learn_intervals = 15;
 constexpr std::uint32_t k_no_model = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint64_t k_no_key = std::numeric_limits<std::uint64_t>::max();  // record(): not computed yet
 constexpr std::uint8_t k_ignore_stuck = 1, k_ignore_outlier = 2, k_ignore_unknown = 0xff;
+// RecordMeta kept per device for the outlier windows: a window holds the last 2k+1 values of a field,
+// so a field present in most records finds its values' records here.
+constexpr std::uint64_t k_record_ring = 64;
 
 std::string when(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
 
@@ -181,6 +185,16 @@ struct Sample {
   std::uint32_t model = k_no_model;
 };
 
+// Where a record came from, for the examples and runs of the outlier check: kept once per record
+// in the device's ring (RecordRing) instead of beside every value of every field's window.
+struct RecordMeta {
+  std::int64_t t = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t rec = 0;
+  std::uint32_t input = 0;
+  std::uint32_t model = k_no_model;
+};
+
 struct FieldState {
   std::uint64_t present = 0;
   std::uint64_t first_record = 0;  // device record index when first expected
@@ -196,11 +210,12 @@ struct FieldState {
   // The device's thresholds' stuck_ignore / outlier_ignore for this field, looked up once (the
   // device's thresholds never change): k_ignore_* bits, k_ignore_unknown before the lookup.
   std::uint8_t ignore = k_ignore_unknown;
-  // OUT001: centred window, circular, with the window's sum and sum of squares for a cheap pre-test
-  std::vector<Sample> ring;
-  // The window's values again, packed: the per-value work (sums, pre-test, medians) reads only
-  // these, a few cache lines instead of the whole ring of Samples.
+  // OUT001: centred window, circular, with the window's sum and sum of squares for a cheap pre-test.
+  // ring_x holds the values; ring_j each value's record (the device's field-record index), whose
+  // RecordMeta is in the device's record ring, or in spill once the device ring has moved on.
   std::vector<double> ring_x;
+  std::vector<std::uint64_t> ring_j;
+  std::vector<std::pair<std::uint64_t, RecordMeta>> spill;
   std::size_t ring_head = 0, ring_n = 0;
   double sum = 0, sum2 = 0;
   // The series' typical window σ (a robust running mean): floors the window's MAD, whose
@@ -258,6 +273,9 @@ struct DeviceState {
   // The fields stage's own (it may run on its own thread): field state, its record count and the
   // records it flagged (added to flagged in finish()).
   std::vector<FieldState> fields;  // by field id
+  // The last k_record_ring field-checked records' RecordMeta, by field-record index modulo the size
+  // (allocated when OUT001 first needs it).
+  std::vector<RecordMeta> record_ring;
   std::uint64_t field_flagged = 0;
   std::array<OpenRun, k_check_count> runs{};  // each check's run belongs to the stage that checks it
   std::vector<std::uint32_t> models;
@@ -316,35 +334,6 @@ double median_of(double* v, std::size_t n) {
   if (n % 2 == 1) return hi;
   double lo = *std::max_element(v, v + n / 2);
   return (lo + hi) / 2;
-}
-
-// The median and the MAD (median of |x - median|) of an odd number of values, exactly as two
-// median_of calls give them: the values sorted once (insertion sort: n is small), the median in
-// the middle, and the MAD by walking outwards from it, taking the smaller deviation each step.
-void median_and_mad(const double* x, std::size_t n, double* sorted, double& med, double& mad) {
-  sorted[0] = x[0];
-  for (std::size_t i = 1; i < n; ++i) {
-    const double v = x[i];
-    std::size_t j = i;
-    for (; j > 0 && sorted[j - 1] > v; --j) sorted[j] = sorted[j - 1];
-    sorted[j] = v;
-  }
-  const std::size_t m = n / 2;
-  med = sorted[m];
-  std::size_t left = m, right = m + 1;  // next candidates: sorted[left - 1] and sorted[right]
-  double kth = 0;                       // the 0th smallest deviation is the median's own
-  for (std::size_t k = 0; k < m; ++k) {
-    const double dl = left > 0 ? std::fabs(sorted[left - 1] - med) : std::numeric_limits<double>::infinity();
-    const double dr = right < n ? std::fabs(sorted[right] - med) : std::numeric_limits<double>::infinity();
-    if (dl <= dr) {
-      kth = dl;
-      --left;
-    } else {
-      kth = dr;
-      ++right;
-    }
-  }
-  mad = kth;
 }
 
 std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
@@ -1061,6 +1050,7 @@ struct Checker::Impl {
     auto& model = model_fields[w.model];
     if (w.check_fields) {
       ++d.field_records;
+      if (on(Check::OUT001, d)) keep_record_meta(d, {w.t, r.offset, w.rec, r.input, w.model});
       const Field* f = b.fields_of(r);
       RangeTable* ranges = range_table(w.schema, d.th);
       for (std::uint32_t i = 0; i < r.field_count; ++i) {
@@ -1082,6 +1072,38 @@ struct Checker::Impl {
       ++d.field_flagged;
       ++model.flagged;
     }
+  }
+
+  // The record's meta goes into the device's ring. The record it overwrites is copied into the
+  // windows that still hold one of its values (fields present in few of the ring's records).
+  void keep_record_meta(DeviceState& d, const RecordMeta& m) {
+    const std::uint64_t j = d.field_records - 1;
+    if (d.record_ring.empty()) d.record_ring.resize(k_record_ring);
+    RecordMeta& slot = d.record_ring[j % k_record_ring];
+    if (j >= k_record_ring) {
+      const std::uint64_t leaving = j - k_record_ring;
+      for (auto& fs : d.fields) {
+        if (fs.ring_n == 0 || fs.ring_j[fs.ring_head] > leaving) continue;
+        const std::size_t w = fs.ring_j.size();
+        const std::uint64_t oldest = fs.ring_j[fs.ring_head];
+        std::erase_if(fs.spill, [&](const auto& e) { return e.first < oldest; });
+        for (std::size_t i = 0; i < fs.ring_n; ++i) {
+          const std::uint64_t held = fs.ring_j[(fs.ring_head + i) % w];
+          if (held >= leaving) {
+            if (held == leaving) fs.spill.emplace_back(leaving, slot);
+            break;
+          }
+        }
+      }
+    }
+    slot = m;
+  }
+
+  const RecordMeta& record_meta(const DeviceState& d, const FieldState& fs, std::uint64_t j) const {
+    if (d.field_records - j <= k_record_ring) return d.record_ring[j % k_record_ring];
+    for (const auto& [held, m] : fs.spill)
+      if (held == j) return m;
+    throw std::logic_error("OUT001: a window's record is neither in the device's ring nor spilled");
   }
 
   void flag_missing(DeviceState& d, std::uint64_t rec, std::int64_t t, std::uint32_t in, std::uint64_t off, std::uint32_t fid) {
@@ -1269,22 +1291,24 @@ struct Checker::Impl {
     if (!fs.fractional && x != std::floor(x)) fs.fractional = true;
     if (on(Check::OUT001, d) && !(fs.ignore & k_ignore_outlier)) {
       const std::size_t w = static_cast<std::size_t>(2 * d.th->hampel_k + 1);
-      if (fs.ring.size() != w) {
-        fs.ring.assign(w, {});
+      if (fs.ring_x.size() != w) {
         fs.ring_x.assign(w, 0.0);
+        fs.ring_j.assign(w, 0);
+        fs.spill.clear();
         fs.ring_head = fs.ring_n = 0;
       }
+      const std::uint64_t j = d.field_records - 1;
       if (fs.ring_n < w) {
         const std::size_t slot = (fs.ring_head + fs.ring_n) % w;
-        fs.ring[slot] = {x, t, off, rec, in, mid};
         fs.ring_x[slot] = x;
+        fs.ring_j[slot] = j;
         ++fs.ring_n;
       } else {
         const double old = fs.ring_x[fs.ring_head];
         fs.sum -= old;
         fs.sum2 -= old * old;
-        fs.ring[fs.ring_head] = {x, t, off, rec, in, mid};
         fs.ring_x[fs.ring_head] = x;
+        fs.ring_j[fs.ring_head] = j;
         if (++fs.ring_head == w) fs.ring_head = 0;
       }
       fs.sum += x;
@@ -1317,7 +1341,7 @@ struct Checker::Impl {
   }
 
   void judge_outlier(DeviceState& d, FieldState& fs, std::uint32_t fid) {
-    const std::size_t w = fs.ring.size();
+    const std::size_t w = fs.ring_x.size();
     const std::size_t k = w / 2;
     const std::size_t mid_slot = fs.ring_head + k < w ? fs.ring_head + k : fs.ring_head + k - w;
     const double mid_x = fs.ring_x[mid_slot];
@@ -1362,9 +1386,9 @@ struct Checker::Impl {
       case OutlierMethod::either: out = hampel || robust; break;
     }
     if (!out) return;
-    const Sample& mid = fs.ring[mid_slot];
+    const RecordMeta& mid = record_meta(d, fs, fs.ring_j[mid_slot]);
     finding(Check::OUT001, d, Severity::info, mid.input, mid.offset, [&] {
-      return fmt::format("{} = {} (window median {}, MAD {})", field_names[fid], mid.x, med, mad);
+      return fmt::format("{} = {} (window median {}, MAD {})", field_names[fid], mid_x, med, mad);
     });
     auto& o = d.runs[index(Check::OUT001)];
     if (o.n > 0 && mid.rec <= o.last_rec + 1) {
