@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -31,9 +34,9 @@ constexpr std::size_t k_learn_intervals = 15;
 constexpr std::uint32_t k_no_model = std::numeric_limits<std::uint32_t>::max();
 constexpr std::uint64_t k_no_key = std::numeric_limits<std::uint64_t>::max();  // record(): not computed yet
 constexpr std::uint8_t k_ignore_stuck = 1, k_ignore_outlier = 2, k_ignore_unknown = 0xff;
-// RecordMeta kept per device for the outlier windows: a window holds the last 2k+1 values of a field,
-// so a field present in most records finds its values' records here.
-constexpr std::uint64_t k_record_ring = 64;
+// RecordMeta kept per device for the outlier windows: at least twice a window's 2k+1 values, so a
+// field present in most records finds its values' records there.
+constexpr std::size_t k_min_record_ring = 64;
 
 std::string when(std::int64_t ms) { return format_rfc3339(TimePoint(std::chrono::milliseconds(ms))); }
 
@@ -273,8 +276,8 @@ struct DeviceState {
   // The fields stage's own (it may run on its own thread): field state, its record count and the
   // records it flagged (added to flagged in finish()).
   std::vector<FieldState> fields;  // by field id
-  // The last k_record_ring field-checked records' RecordMeta, by field-record index modulo the size
-  // (allocated when OUT001 first needs it).
+  // The last field-checked records' RecordMeta, by field-record index modulo the size (a power of
+  // two; allocated when OUT001 first needs it).
   std::vector<RecordMeta> record_ring;
   std::uint64_t field_flagged = 0;
   std::array<OpenRun, k_check_count> runs{};  // each check's run belongs to the stage that checks it
@@ -1078,29 +1081,34 @@ struct Checker::Impl {
   // windows that still hold one of its values (fields present in few of the ring's records).
   void keep_record_meta(DeviceState& d, const RecordMeta& m) {
     const std::uint64_t j = d.field_records - 1;
-    if (d.record_ring.empty()) d.record_ring.resize(k_record_ring);
-    RecordMeta& slot = d.record_ring[j % k_record_ring];
-    if (j >= k_record_ring) {
-      const std::uint64_t leaving = j - k_record_ring;
+    if (d.record_ring.empty()) {
+      const auto w = static_cast<std::size_t>(2 * d.th->hampel_k + 1);
+      d.record_ring.resize(std::bit_ceil(std::max(k_min_record_ring, 2 * w)));
+    }
+    const std::uint64_t ring = d.record_ring.size();
+    RecordMeta& slot = d.record_ring[j & (ring - 1)];
+    if (j >= ring) {
+      const std::uint64_t leaving = j - ring;
       for (auto& fs : d.fields) {
         if (fs.ring_n == 0 || fs.ring_j[fs.ring_head] > leaving) continue;
         const std::size_t w = fs.ring_j.size();
         const std::uint64_t oldest = fs.ring_j[fs.ring_head];
         std::erase_if(fs.spill, [&](const auto& e) { return e.first < oldest; });
-        for (std::size_t i = 0; i < fs.ring_n; ++i) {
-          const std::uint64_t held = fs.ring_j[(fs.ring_head + i) % w];
-          if (held >= leaving) {
-            if (held == leaving) fs.spill.emplace_back(leaving, slot);
-            break;
-          }
+        // The window's records rise from its oldest: binary search for the one leaving.
+        std::size_t lo = 0, hi = fs.ring_n;
+        while (lo < hi) {
+          const std::size_t mid = (lo + hi) / 2;
+          if (fs.ring_j[(fs.ring_head + mid) % w] < leaving) lo = mid + 1;
+          else hi = mid;
         }
+        if (lo < fs.ring_n && fs.ring_j[(fs.ring_head + lo) % w] == leaving) fs.spill.emplace_back(leaving, slot);
       }
     }
     slot = m;
   }
 
   const RecordMeta& record_meta(const DeviceState& d, const FieldState& fs, std::uint64_t j) const {
-    if (d.field_records - j <= k_record_ring) return d.record_ring[j % k_record_ring];
+    if (d.field_records - j <= d.record_ring.size()) return d.record_ring[j & (d.record_ring.size() - 1)];
     for (const auto& [held, m] : fs.spill)
       if (held == j) return m;
     throw std::logic_error("OUT001: a window's record is neither in the device's ring nor spilled");
