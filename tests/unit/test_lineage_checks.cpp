@@ -422,6 +422,83 @@ TEST_CASE("OUT001: every example names the record that holds the value it report
   }
 }
 
+namespace {
+
+// OUT001's rule computed the plain way (docs/lineage.md): over each series, a centred window of 2k+1
+// values; the median and MAD by nth_element; the MAD floored at 0.75 × 0.6745 × the series' typical
+// window σ (a running mean of the windows' σ, capped at 3× itself per step); flagged when both the
+// Hampel and the robust-z tests say so. No pre-test: the checker's must not change the answer.
+std::uint64_t reference_outliers(const std::vector<double>& x, int k) {
+  const std::size_t w = 2 * static_cast<std::size_t>(k) + 1;
+  double sd_avg = 0;
+  std::uint32_t sd_n = 0;
+  std::uint64_t flagged = 0;
+  for (std::size_t end = w; end <= x.size(); ++end) {
+    std::vector<double> win(x.begin() + static_cast<long>(end - w), x.begin() + static_cast<long>(end));
+    double sum = 0, sum2 = 0;
+    for (double v : win) {
+      sum += v;
+      sum2 += v * v;
+    }
+    const double n = static_cast<double>(w), mean = sum / n;
+    const double wsd = std::sqrt(std::max(0.0, sum2 / n - mean * mean));
+    if (sd_n == 0) sd_avg = wsd;
+    else if (sd_n < 64) sd_avg += (std::min(wsd, 3 * sd_avg) - sd_avg) / (sd_n + 1.0);
+    else sd_avg += (std::min(wsd, 3 * sd_avg) - sd_avg) * (1.0 / 64);
+    ++sd_n;
+    const double mid = win[static_cast<std::size_t>(k)];
+    auto sorted = win;
+    std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+    const double med = sorted[static_cast<std::size_t>(k)];
+    for (auto& v : sorted) v = std::fabs(v - med);
+    std::nth_element(sorted.begin(), sorted.begin() + k, sorted.end());
+    const double window_mad = sorted[static_cast<std::size_t>(k)];
+    if (window_mad <= 0) continue;
+    const double mad = std::max(window_mad, 0.75 * 0.6745 * sd_avg);
+    const double dev = std::fabs(mid - med);
+    if (dev > 3 * 1.4826 * mad && 0.6745 * dev / mad > 3.5) ++flagged;
+  }
+  return flagged;
+}
+
+}  // namespace
+
+TEST_CASE("OUT001 counts what the plain rule counts, on series built to fool a mean-based shortcut") {
+  // Skewed and clustered windows put the median far from the mean; steps change the level; heavy
+  // tails put values just either side of the thresholds.
+  std::mt19937_64 rng(17);
+  std::normal_distribution<double> noise(0, 1);
+  std::exponential_distribution<double> skew(1.0);
+  std::uniform_real_distribution<double> unit(0, 1);
+  std::student_t_distribution<double> heavy(2);
+  for (int shape = 0; shape < 4; ++shape) {
+    for (const int k : {5, 15}) {
+      std::vector<double> x;
+      for (int i = 0; i < 4000; ++i) {
+        double v = 0;
+        switch (shape) {
+          case 0: v = skew(rng) * (unit(rng) < 0.03 ? 8 : 1); break;               // skewed, rare big ones
+          case 1: v = (unit(rng) < 0.45 ? 1 : 0) + 0.2 * noise(rng); break;       // two clusters
+          case 2: v = (i / 200 % 2 ? 50 : 0) + noise(rng); break;                 // level steps
+          default: v = heavy(rng); break;                                          // heavy tails
+        }
+        if (unit(rng) < 0.01) v += (shape == 1 ? 0.5 : 1.0) * (3 + 9 * unit(rng));  // spikes near and past the thresholds
+        x.push_back(v);
+      }
+      Batch b;
+      for (std::size_t i = 0; i < x.size(); ++i) b.add("dev-1", k_t0 + static_cast<std::int64_t>(i) * k_min, k_t0 + static_cast<std::int64_t>(i) * k_min, {num("v", x[i])});
+      Setup run;
+      run.policy.defaults.hampel_k = k;
+      run.policy.defaults.enabled[index(Check::STK001)] = false;
+      CAPTURE(shape);
+      CAPTURE(k);
+      const auto expected = reference_outliers(x, k);
+      CHECK(expected > 0);
+      CHECK(count(run.check(b.b), Check::OUT001) == expected);
+    }
+  }
+}
+
 TEST_CASE("REG001, REG002, ATT001, ATT002 against a hand-made ledger") {
   Ledger ledger;
   ledger.add({"dev-1", true, false, "pi5", {{k_min_time, k_t0 + 10 * k_min, "1.0", {}, "before rollout r wave canary", {}},
