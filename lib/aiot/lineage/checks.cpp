@@ -4,10 +4,10 @@
 #include <array>
 #include <bit>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <condition_variable>
+#include <cstring>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -189,7 +189,7 @@ struct Sample {
 };
 
 // Where a record came from, for the examples and runs of the outlier check: kept once per record
-// in the device's ring (RecordRing) instead of beside every value of every field's window.
+// in the device's record_ring instead of beside every value of every field's window.
 struct RecordMeta {
   std::int64_t t = 0;
   std::uint64_t offset = 0;
@@ -1369,8 +1369,8 @@ struct Checker::Impl {
     const std::size_t mid_slot = fs.ring_head + k < w ? fs.ring_head + k : fs.ring_head + k - w;
     const double mid_x = fs.ring_x[mid_slot];
     {
-      // Pre-test: a value the tests cannot flag is not judged further, which skips the medians for
-      // most values and changes no result (an earlier heuristic here missed ~0.1 % of the flags).
+      // Pre-test: a value no test can flag is not judged further, which skips the medians for most
+      // values and cannot change a result.
       const double n = static_cast<double>(w);
       const double mean = fs.sum / n;
       const double var = std::max(0.0, fs.sum2 / n - mean * mean);
