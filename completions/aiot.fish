@@ -594,7 +594,7 @@ complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'out' -r -F -d 'Write audit
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'profile-out' -r -F -d 'Write the mergeable profile.json (aiot.profile/v1) here'
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'fail-on' -x -d 'Exit 3 when a check fails at this level: error, warn or never'
 complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'examples' -x -d 'Examples kept per check'
-complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'threads' -x -d 'Threads parsing JSON-lines input: 0 = one per core, 1 = on the reader thread (the checks have their own)'
+complete -c aiot -n '__aiot_at \'lineage audit\'' -l 'threads' -x -d 'Threads parsing JSON-lines input: 1 = on the reader thread; 0 = automatic: the cores beyond the two the checks use, at least 1'
 
 # aiot lineage merge
 complete -c aiot -n '__aiot_at \'lineage merge\'' -l 'out' -r -F -d 'Write the merged profile here (atomically)'

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <thread>
 
 #include "aiot/context.hpp"
 #include "aiot/core/error.hpp"
@@ -191,7 +192,7 @@ int run_audit(Context& ctx, const AuditOptions& o) {
   if (!fail_on) throw Error::usage(fmt::format("--fail-on {}: expected error, warn or never", o.fail_on));
   al::ReadOptions read;
   read.format = al::parse_format(o.format);
-  read.parse_threads = o.threads;
+  read.parse_threads = o.threads != 0 ? o.threads : al::audit_parse_threads(std::thread::hardware_concurrency());
   std::optional<std::pair<std::int64_t, std::int64_t>> window;
   if (!o.window.empty()) window = al::parse_window(o.window);
   al::Policy policy = o.policy.empty() ? al::Policy{} : al::Policy::load(resolve(ctx, o.policy));
@@ -440,7 +441,7 @@ void add_audit(CLI::App& group, Dispatch& d) {
   c->add_option("--fail-on", o->fail_on, "Exit 3 when a check fails at this level: error, warn or never")->capture_default_str();
   c->add_option("--examples", o->examples, "Examples kept per check")->capture_default_str()->check(CLI::Range(0, 1000));
   c->add_option("--threads", o->threads,
-                "Threads parsing JSON-lines input: 0 = one per core, 1 = on the reader thread (the checks have their own)")
+                "Threads parsing JSON-lines input: 1 = on the reader thread; 0 = automatic: the cores beyond the two the checks use, at least 1")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
   d.on(c, [o](Context& ctx) { return run_audit(ctx, *o); });

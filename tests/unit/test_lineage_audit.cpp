@@ -190,3 +190,13 @@ TEST_CASE("--window: FROM/TO, FROM/DURATION, ISO 8601 durations, and errors") {
   CHECK(parse_fail_on("warn") == FailOn::warn);
   CHECK_FALSE(parse_fail_on("sometimes"));
 }
+
+TEST_CASE("audit_parse_threads: parsers only on the cores beyond the checks' two") {
+  CHECK(aiot::lineage::audit_parse_threads(0) == 1);  // hardware_concurrency() unknown
+  CHECK(aiot::lineage::audit_parse_threads(1) == 1);
+  CHECK(aiot::lineage::audit_parse_threads(2) == 1);
+  CHECK(aiot::lineage::audit_parse_threads(3) == 1);
+  CHECK(aiot::lineage::audit_parse_threads(4) == 2);
+  CHECK(aiot::lineage::audit_parse_threads(8) == 6);
+  CHECK(aiot::lineage::audit_parse_threads(64) == 8);
+}

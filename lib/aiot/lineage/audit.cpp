@@ -170,6 +170,8 @@ bool AuditResult::fails(FailOn on) const {
   return false;
 }
 
+std::size_t audit_parse_threads(std::size_t cores) { return cores > 3 ? std::min<std::size_t>(cores - 2, 8) : 1; }
+
 AuditResult run_audit(AuditOptions o) {
   const auto started = std::chrono::steady_clock::now();
   AuditResult result;

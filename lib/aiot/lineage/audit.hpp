@@ -73,6 +73,12 @@ struct AuditResult {
   bool fails(FailOn on) const;            // exit 3?
 };
 
+// JSON-lines parser threads for an audit on `cores` cores. The reader, the record checks and the
+// field checks already have a thread each, so only cores beyond two get a parser of their own;
+// with two or three the reader thread parses (on 2 cores: ~10 % less CPU and wall time per GB than
+// two parser threads, tests/bench/RESULTS-lineage.md).
+std::size_t audit_parse_threads(std::size_t cores);
+
 // Runs the whole pass. Throws what a reader threw when `fatal` says so; other input errors are
 // kept in InputReport::error and the audit goes on.
 AuditResult run_audit(AuditOptions options);
