@@ -1388,6 +1388,18 @@ struct Checker::Impl {
       const double bound = flag_multiple(*d.th) * floor;
       const double margin = 1e-6 * std::sqrt(std::max(0.0, fs.sum2 / n)) + 1e-9 * (std::fabs(mid_x) + bound);
       if (dv + wsd + margin <= bound) return;
+      // Then exactly, by counting: the median lies within reach of x when at most k values are
+      // below x - reach and at most k above x + reach (the median is the (k+1)-th of 2k+1).
+      const double reach = bound - margin;
+      if (reach > 0) {
+        const double lo = mid_x - reach, hi = mid_x + reach;
+        std::size_t below = 0, above = 0;
+        for (const double v : fs.ring_x) {
+          below += v < lo ? 1 : 0;
+          above += v > hi ? 1 : 0;
+        }
+        if (below <= k && above <= k) return;
+      }
     }
     std::array<double, 101> buf;
     const std::size_t n = std::min<std::size_t>(w, buf.size());
