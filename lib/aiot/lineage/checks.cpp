@@ -1386,7 +1386,8 @@ struct Checker::Impl {
       const double dv = std::fabs(mid_x - mean);
       const double floor = mad_floor(fs.sd_avg);
       const double bound = flag_multiple(*d.th) * floor;
-      const double margin = 1e-6 * std::sqrt(std::max(0.0, fs.sum2 / n)) + 1e-9 * (std::fabs(mid_x) + bound);
+      // (|mean| + σ bounds the window's RMS, so no second square root is needed.)
+      const double margin = 1e-6 * (std::fabs(mean) + wsd) + 1e-9 * (std::fabs(mid_x) + bound);
       if (dv + wsd + margin <= bound) return;
       // Then exactly, by counting: the median lies within reach of x when at most k values are
       // below x - reach and at most k above x + reach (the median is the (k+1)-th of 2k+1).

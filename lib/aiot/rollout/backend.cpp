@@ -165,18 +165,17 @@ class RegistryBackend final : public Backend {
     }
     if (q.installs)
       for (const auto& [key, n] : installs) out.installs.push_back({key.first, key.second, n});
+    // Members that run the version and report the install succeeded.
+    const std::string installed = fmt::format("({}) AND {} = {} AND {} = 'succeeded'", members, k_ota_version, version, k_ota_state);
     if (unnamed > 0) {
       // No health at all is fine; health from an agent that does not name its version is judged
       // by its timestamps, which only the twins have.
-      auto legacy = registry.count_by(fmt::format("({}) AND {} = {} AND {} = 'succeeded' AND IS_OBJECT({}) AND NOT "
-                                                  "IS_DEFINED({})",
-                                                  members, k_ota_version, version, k_ota_state, k_health, k_health_version),
-                                      {});
+      auto legacy = registry.count_by(
+          fmt::format("{} AND IS_OBJECT({}) AND NOT IS_DEFINED({})", installed, k_health, k_health_version), {});
       for (const auto& g : legacy)
         if (g.count > 0) return std::nullopt;
     }
-    const std::string reporting = fmt::format("({}) AND {} = {} AND {} = 'succeeded' AND {} = {}", members, k_ota_version,
-                                              version, k_ota_state, k_health_version, version);
+    const std::string reporting = fmt::format("{} AND {} = {}", installed, k_health_version, version);
     for (const auto& metric : q.metrics)
       out.values.push_back(out.reporting == 0 ? std::vector<hub::GroupCount>{} : registry.count_by(reporting, {metric}));
     return out;
