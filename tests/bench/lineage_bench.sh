@@ -5,6 +5,11 @@
 # time, CPU time and peak RSS from /usr/bin/time -v. Results go to tests/bench/RESULTS-lineage.md
 # by hand.
 #
+# Also in the same run, the floor (tests/bench/json_floor.cpp, built from AIOT's build tree): read,
+# SHA-256 and simdjson-parse every value of the same file, building and checking nothing. No audit
+# can take less CPU; "10x python" is then set against it: the CPU the 10x wall time leaves on this
+# machine's cores beyond the floor is what building records and all the checks may cost.
+#
 #   AIOT=build-release/cmd/aiot tests/bench/lineage_bench.sh            # both sizes
 #   SIZES="96" AIOT=... tests/bench/lineage_bench.sh                       # hours per export
 #   AIOT_BEFORE=old/aiot AIOT=... tests/bench/lineage_bench.sh             # an older binary in the same run
@@ -17,6 +22,14 @@ WORK=${WORK:-$(mktemp -d "${TMPDIR:-/tmp}/aiot-lineage-bench.XXXXXX")}
 KEEP=${KEEP:-0}
 AIOT_BEFORE=${AIOT_BEFORE:-}
 [[ -x /usr/bin/time ]] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+BUILD=$(dirname "$(dirname "$AIOT")")
+FLOOR=""
+if [[ -f "$BUILD/CMakeCache.txt" ]] && cmake --build "$BUILD" --target json_floor >/dev/null; then
+  FLOOR="$BUILD/tests/bench/json_floor"
+else
+  echo "json_floor not built (no CMake build tree at $BUILD): the floor rows are skipped" >&2
+fi
+CORES=$(nproc)
 
 export AIOT_HUB="local:$WORK/hub.db" XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" AIOT_NOW=2026-11-23T00:00:00Z
 cleanup() { [[ "$KEEP" == 1 ]] || rm -rf "$WORK"; }
@@ -48,9 +61,12 @@ for hours in $SIZES; do
   cat /dev/null "$file" >/dev/null  # page cache warm for both contenders
   runs="audit python"
   [[ -n "$AIOT_BEFORE" ]] && runs="before audit python"
+  [[ -n "$FLOOR" ]] && runs="$runs floor"
   for run in $runs; do
     if [[ $run == audit ]]; then
       line=$(measure "audit-${hours}h" "$AIOT" lineage audit --input "$file" --fail-on never --out "$WORK/audit-$hours.json")
+    elif [[ $run == floor ]]; then
+      line=$(measure "floor-${hours}h" bash -c '"$0" "$1" >"$2"' "$FLOOR" "$file" "$WORK/floor-$hours.txt")
     elif [[ $run == before ]]; then
       line=$(measure "before-${hours}h" "$AIOT_BEFORE" lineage audit --input "$file" --fail-on never --out "$WORK/before-$hours.json")
     else
@@ -70,6 +86,13 @@ with open(sys.argv[1], "rb") as f:
     eval "wall_$run=$wall cpu_$run=$cpu"
   done
   echo "  audit vs python: $(echo "scale=2; $wall_python / $wall_audit" | bc)x wall, $(echo "scale=2; $cpu_python / $cpu_audit" | bc)x CPU"
+  if [[ -n "$FLOOR" ]]; then
+    # 10x python in wall time allows at most CORES x wall_python / 10 CPU seconds.
+    budget=$(echo "scale=2; $CORES * $wall_python / 10" | bc)
+    echo "  floor (read + SHA-256 + simdjson, nothing built or checked; one thread): $(cat "$WORK/floor-$hours.txt")"
+    echo "  audit CPU over floor CPU: $(echo "scale=2; $cpu_audit / $cpu_floor" | bc)x; 10x python allows $budget CPU s on $CORES cores," \
+      "of which the floor leaves $(echo "scale=2; $budget - $cpu_floor" | bc) s for records and checks (the audit spends $(echo "scale=2; $cpu_audit - $cpu_floor" | bc) s)"
+  fi
   if [[ -n "$AIOT_BEFORE" ]]; then
     echo "  before vs python: $(echo "scale=2; $wall_python / $wall_before" | bc)x wall, $(echo "scale=2; $cpu_python / $cpu_before" | bc)x CPU"
     python3 -c "
