@@ -355,6 +355,37 @@ TEST_CASE("a line just over a small max_record_bytes is malformed; one at the li
   CHECK(c.records[0]->offset == 22);
 }
 
+// Past its first 4 MiB an input is hashed on a thread of its own (read_input.cpp Sha256Stream):
+// the digest must still be of every byte in order, and an abandoned read must not hang or leak.
+TEST_CASE("the SHA-256 of a large input, hashed on its own thread, is the digest of every byte") {
+  std::string text;
+  for (int i = 0; text.size() < (13u << 20); ++i) {
+    text += R"({"deviceId":"dev-)" + std::to_string(i % 97) + R"(","seq":)" + std::to_string(i) +
+            R"(,"temperature":)" + std::to_string(i % 1000) + ".25" + R"(,"note":")" + std::string(i % 300, 'x') + "\"}\n";
+  }
+  ReadOptions opt;
+  opt.parse_threads = 1;
+  const auto c = read_bytes(text, opt);
+  CHECK(c.malformed.empty());
+  CHECK(c.stats.bytes == text.size());
+  CHECK(c.stats.sha256 == aiot::crypto::sha256_hex(text));
+  opt.parse_threads = 3;  // chunk parsers: the reader thread reads in other pieces
+  CHECK(read_bytes(text, opt).stats.sha256 == aiot::crypto::sha256_hex(text));
+
+  // A sink that gives up after a few batches (the audit cancelled): the hashing thread is let go.
+  int batches = 0;
+  auto source = open_memory(text);
+  ReadOptions small;
+  small.batch_records = 1000;
+  small.parse_threads = 1;
+  CHECK_THROWS_AS(read_source(*source, 0, small,
+                              [&](RecordBatch&&) {
+                                if (++batches == 40) throw std::runtime_error("cancelled");
+                              }),
+                  std::runtime_error);
+  CHECK(batches == 40);
+}
+
 TEST_CASE("batches hold at most batch_records records and their bytes add up to the input") {
   std::string text;
   for (int i = 0; i < 5; ++i) {
