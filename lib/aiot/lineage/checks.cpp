@@ -610,6 +610,7 @@ struct Checker::Impl {
   void fields_by_device(const RecordBatch& b, const std::vector<FieldWork>& work) {
     batch_fids.resize(b.fields.size());
     std::uint32_t max_device = 0;
+    const Record* previous = nullptr;  // the last record whose field ids were handed out
     for (const auto& w : work) {
       if (!w.device) {
         fields_of_record(b, w);  // a new model id: in order, before the records that use it
@@ -621,8 +622,17 @@ struct Checker::Impl {
           if (spec.required) field_id(name);
       }
       if (w.check_fields) {
+        // The reader points a name at the previous record's copy when it repeats at the same place
+        // (BatchBuilder::keep_name): the same address there is the same name, and so the same id.
         const Record& r = *w.record;
-        for (std::uint32_t i = 0; i < r.field_count; ++i) batch_fids[r.field_begin + i] = field_id(b.fields[r.field_begin + i].name);
+        const Field* f = b.fields_of(r);
+        const Field* pf = previous ? b.fields_of(*previous) : nullptr;
+        const std::uint32_t* pfids = previous ? batch_fids.data() + previous->field_begin : nullptr;
+        for (std::uint32_t i = 0; i < r.field_count; ++i) {
+          const bool same = pf && i < previous->field_count && pf[i].name.data() == f[i].name.data() && pf[i].name.size() == f[i].name.size();
+          batch_fids[r.field_begin + i] = same ? pfids[i] : field_id(f[i].name);
+        }
+        previous = &r;
       }
     }
     group_counts.assign(static_cast<std::size_t>(max_device) + 2, 0);
@@ -668,7 +678,10 @@ struct Checker::Impl {
 
   // --- interning ---------------------------------------------------------------------------------
   std::uint32_t field_id(std::string_view name) {
-    auto slot = (reinterpret_cast<std::uintptr_t>(name.data()) >> 3 ^ name.size()) & (name_cache.size() - 1);
+    // Names sit side by side in the batch's arena: a multiplicative hash spreads neighbours over the
+    // slots (shifted addresses collided, and two names evicting each other cost a lookup per record).
+    static_assert(std::tuple_size_v<decltype(name_cache)> == 256);
+    const auto slot = static_cast<std::size_t>(((reinterpret_cast<std::uintptr_t>(name.data()) ^ name.size()) * 0x9e3779b97f4a7c15ULL) >> 56);
     auto& c = name_cache[slot];
     if (c.data == name.data() && c.size == name.size()) return c.id;
     std::uint32_t id;
