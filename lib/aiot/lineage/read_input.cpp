@@ -142,8 +142,9 @@ namespace {
 
 // SHA-256 of a stream. Past its first k_inline_bytes the hashing runs on a thread of its own: the
 // reader thread (read + parse) is the audit's critical path, and SHA-256 was a quarter of its CPU
-// (0.5 s per GB with SHA-NI). The bytes are copied into a few pooled blocks for that thread (a
-// memcpy is ~20x cheaper than hashing them); small inputs never start the thread.
+// (0.5 s per GB with SHA-NI). Each read's bytes are copied into a pooled block (at most 8 blocks of
+// at most 1 MiB) for that thread: a memcpy is ~20x cheaper than hashing them. Small inputs never
+// start the thread.
 class Sha256Stream {
  public:
   static constexpr std::size_t k_inline_bytes = 4u << 20;
