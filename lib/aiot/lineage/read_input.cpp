@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "aiot/core/error.hpp"
+#include "aiot/core/strings.hpp"
 #include "aiot/lineage/read_internal.hpp"
 #include "aiot/lineage/readers.hpp"
 
@@ -204,13 +205,7 @@ class Sha256Stream {
     if (!ok_ || EVP_DigestFinal_ex(ctx_, md, &len) != 1) {
       throw Error::failure("OpenSSL: SHA-256 of the input failed");
     }
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string out(len * 2, '0');
-    for (unsigned int i = 0; i < len; ++i) {
-      out[2 * i] = k_hex[md[i] >> 4];
-      out[2 * i + 1] = k_hex[md[i] & 15];
-    }
-    return out;
+    return str::hex(md, len);
   }
 
  private:
